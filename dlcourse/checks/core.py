@@ -1,0 +1,361 @@
+"""The machinery behind every exercise check.
+
+Three rules shape it:
+
+* **Behaviour, not style.** Only what the student's function *returns* is
+  compared with the reference, value by value with a tolerance, so any
+  mathematically correct answer passes.
+* **Never punished for noise.** Warnings and stderr output produced while the
+  student's code runs are captured (nbgrader scores a test cell that writes
+  to stderr as zero); they are mentioned only when the answer is also wrong.
+* **Your own code.** While the student's function runs, a profiler trip-wire
+  watches for calls into the reference implementation of the same exercise;
+  a solution that merely delegates to it fails with a message saying so.
+
+A failed check raises :class:`CheckFailure` (an ``AssertionError``) whose
+message names the case, the expected and the returned values, and a hint.
+"""
+
+import contextlib
+import copy
+import io
+import itertools
+import json
+import os
+import sys
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__tracebackhide__ = True
+
+
+class CheckFailure(AssertionError):
+    """A check found a wrong answer; the message explains what and why."""
+
+
+class ReferenceCalled(Exception):
+    """Raised inside the student's call when it reaches the reference implementation."""
+
+    def __init__(self, qualname):
+        super().__init__(qualname)
+        self.qualname = qualname
+
+
+@dataclass
+class Case:
+    """One input to an exercise: positional and keyword arguments plus a label
+    that the failure message shows (e.g. ``"large |x|"``)."""
+
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    label: str = ""
+
+    def describe(self):
+        shown = [_short(a) for a in self.args]
+        shown += [f"{k}={_short(v)}" for k, v in self.kwargs.items()]
+        text = ", ".join(shown)
+        return f"{self.label}: ({text})" if self.label else f"({text})"
+
+
+def random_cases(seed, count, make, label="random case"):
+    """``count`` cases from ``make(rng) -> Case or tuple of args``, seeded."""
+    rng = np.random.default_rng(seed)
+    cases = []
+    for i in range(count):
+        made = make(rng)
+        case = made if isinstance(made, Case) else Case(tuple(made))
+        if not case.label:
+            case.label = f"{label} {i + 1} (seed {seed})"
+        cases.append(case)
+    return cases
+
+
+def _short(value, limit=160):
+    if isinstance(value, np.ndarray):
+        with np.printoptions(precision=6, threshold=12, edgeitems=3, linewidth=limit):
+            text = np.array2string(value, separator=", ")
+        text = f"array(shape={value.shape}, {text})" if value.size > 6 else f"array({text})"
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# -- running the student's code ------------------------------------------------
+
+
+def _code_objects(functions):
+    codes = {}
+    for fn in functions:
+        fn = getattr(fn, "__func__", fn)
+        code = getattr(fn, "__code__", None)
+        if code is not None:
+            codes[code] = f"{fn.__module__}.{fn.__qualname__}"
+    return codes
+
+
+@contextlib.contextmanager
+def _tripwire(forbidden):
+    """Raise ReferenceCalled as soon as any function in ``forbidden`` is entered."""
+    codes = _code_objects(forbidden)
+    if not codes:
+        yield
+        return
+
+    def profiler(frame, event, arg):
+        if event == "call" and frame.f_code in codes:
+            raise ReferenceCalled(codes[frame.f_code])
+
+    previous = sys.getprofile()
+    sys.setprofile(profiler)
+    try:
+        yield
+    finally:
+        sys.setprofile(previous)
+
+
+def call_student(fn, *args, name=None, case=None, forbidden=(), **kwargs):
+    """Call the student's ``fn`` and return its result, or raise CheckFailure.
+
+    Arguments are deep-copied so that a function that modifies its input in
+    place cannot corrupt the next case. Warnings and stderr are captured and
+    returned alongside the result as ``(result, noise)``.
+    """
+    __tracebackhide__ = True
+    name = name or getattr(fn, "__name__", "your function")
+    where = f"\n  input: {case.describe()}" if case is not None else ""
+    if not callable(fn):
+        raise CheckFailure(f"expected `{name}` to be a function, got {type(fn).__name__}: {_short(fn)}")
+    args = copy.deepcopy(args)
+    kwargs = copy.deepcopy(kwargs)
+    stderr = io.StringIO()
+    with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
+        warnings.simplefilter("always")
+        try:
+            with contextlib.redirect_stderr(stderr), _tripwire(forbidden):
+                result = fn(*args, **kwargs)
+        except ReferenceCalled as called:
+            raise CheckFailure(
+                f"`{name}` calls {called.qualname}, the course library's reference "
+                "implementation of this exercise. Write the computation yourself "
+                "(NumPy is allowed)." + where
+            ) from None
+        except NotImplementedError:
+            raise CheckFailure(
+                f"`{name}` is not implemented yet: replace `raise NotImplementedError()` "
+                "with your code and run its cell again." + where
+            ) from None
+        except CheckFailure:
+            raise
+        except Exception as error:  # the student's bug, reported as a failed check
+            raise CheckFailure(
+                f"`{name}` raised {type(error).__name__}: {error}" + where
+            ) from None
+    noise = [f"{w.category.__name__}: {w.message}" for w in caught]
+    if stderr.getvalue().strip():
+        noise.append("stderr: " + stderr.getvalue().strip()[:300])
+    return result, noise
+
+
+# -- comparing results -----------------------------------------------------------
+
+_PLAIN_TYPES = (np.ndarray, np.generic, int, float, bool, list, tuple)
+
+
+def _as_array(value, what):
+    """Convert a returned value to a float array without trusting its methods.
+
+    Only plain numbers, NumPy arrays and (nested) lists/tuples are accepted: an
+    arbitrary object could claim to equal anything.
+    """
+    __tracebackhide__ = True
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return np.array(value, dtype=np.float64, subok=False)
+    if not isinstance(value, _PLAIN_TYPES) or type(value).__module__ not in ("builtins", "numpy"):
+        raise CheckFailure(
+            f"{what} returned a {type(value).__name__}; expected a number or a NumPy array"
+        )
+    try:
+        array = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise CheckFailure(f"{what} returned {_short(value)}, which is not numeric: {error}") from None
+    return array
+
+
+def expect_close(got, expected, what, case=None, rtol=1e-7, atol=1e-10, hint=None, noise=()):
+    """Fail unless ``got`` equals ``expected`` element by element within tolerance."""
+    __tracebackhide__ = True
+    try:
+        compare(got, expected, what, case=case, rtol=rtol, atol=atol, hint=hint, noise=noise)
+    except CheckFailure:
+        _record(got, expected, what, rtol, atol, passed=False)
+        raise
+    _record(got, expected, what, rtol, atol, passed=True)
+
+
+def compare(got, expected, what, case=None, rtol=1e-7, atol=1e-10, hint=None, noise=()):
+    """The comparison behind :func:`expect_close`, without recording it."""
+    __tracebackhide__ = True
+    where = f"\n  input:    {case.describe()}" if case is not None else ""
+    tail = f"\n  hint: {hint}" if hint else ""
+    if noise:
+        tail += "\n  while running, your code emitted: " + "; ".join(noise[:3])
+    expected = np.asarray(expected, dtype=np.float64)
+    got_array = _as_array(got, what)
+    if got_array.shape != expected.shape:
+        shape_hint = ""
+        if got_array.size == expected.size:
+            shape_hint = " (same number of values: check a reshape, transpose or keepdims)"
+        raise CheckFailure(
+            f"{what} has the wrong shape: expected {expected.shape}, got {got_array.shape}{shape_hint}"
+            + where + tail
+        )
+    finite = np.isfinite(expected)
+    bad_nonfinite = finite & ~np.isfinite(got_array)
+    if bad_nonfinite.any():
+        raise CheckFailure(
+            f"{what} contains nan or inf where the answer is finite (first at index "
+            f"{tuple(int(i) for i in np.argwhere(bad_nonfinite)[0])}); an overflow, a division by zero "
+            "or log(0) is the usual cause" + where
+            + f"\n  expected: {_short(expected)}\n  got:      {_short(got_array)}" + tail
+        )
+    same_special = ~finite & ((got_array == expected) | (np.isnan(got_array) & np.isnan(expected)))
+    close = np.isclose(got_array, expected, rtol=rtol, atol=atol) | same_special
+    if not close.all():
+        worst = np.unravel_index(
+            np.argmax(np.where(close, 0, np.abs(np.nan_to_num(got_array - expected)) + 1)),
+            expected.shape,
+        )
+        at = f" at index {tuple(int(i) for i in worst)}" if expected.ndim else ""
+        raise CheckFailure(
+            f"{what} is wrong{at}: expected {expected[worst]:.10g}, got {got_array[worst]:.10g}"
+            + where
+            + f"\n  expected: {_short(expected)}\n  got:      {_short(got_array)}"
+            + tail
+        )
+
+
+# -- grading mode --------------------------------------------------------------------
+
+RECORDS_ENV = "DLCOURSE_GRADING_RECORDS"
+_record_numbers = itertools.count()
+
+
+def _plain_array(value):
+    """``value`` as a float array if it is a plain number/array/list, else None."""
+    try:
+        return _as_array(value, "value")
+    except CheckFailure:
+        return None
+
+
+def _record(got, expected, what, rtol, atol, passed):
+    """In grading mode, save the comparison's plain arrays for a verdict outside the kernel.
+
+    The autograder sets ``DLCOURSE_GRADING_RECORDS`` to a folder; each
+    comparison becomes one ``.npz`` file holding what the student's code
+    returned (as a plain float array, or nothing when it was not a plain
+    value), the expected array, the tolerances and the verdict reached here.
+    The grader repeats the comparison in its own process with :func:`compare`.
+    Outside grading mode this does nothing.
+    """
+    folder = os.environ.get(RECORDS_ENV)
+    if not folder:
+        return
+    got_array = _plain_array(got)
+    meta = {"what": str(what), "rtol": float(rtol), "atol": float(atol), "passed": bool(passed),
+            "plain": got_array is not None, "type": type(got).__name__}
+    try:
+        with np.errstate(all="ignore"):
+            expected_array = np.array(expected, dtype=np.float64, subok=False)
+    except (TypeError, ValueError):
+        expected_array = np.zeros(0)
+        meta["passed"] = False
+    path = os.path.join(folder, f"{os.getpid()}-{next(_record_numbers):06d}.npz")
+    with contextlib.suppress(OSError):
+        np.savez(path, got=got_array if got_array is not None else np.zeros(0),
+                 expected=expected_array, meta=np.array(json.dumps(meta)))
+
+
+def expect_equal(got, expected, what, case=None, hint=None):
+    """Fail unless ``got`` equals ``expected`` exactly (labels, counts, booleans)."""
+    __tracebackhide__ = True
+    expect_close(got, expected, what, case=case, rtol=0.0, atol=0.0, hint=hint)
+
+
+def check_function(student, reference, cases, *, name=None, rtol=1e-7, atol=1e-10,
+                   hint=None, forbidden=None, quiet=False):
+    """Compare ``student(*case.args)`` with ``reference(*case.args)`` on every case.
+
+    ``reference`` may return a number, an array, or a tuple of them (each
+    compared in turn). ``forbidden`` lists the library functions the student
+    must not call (by default: ``reference`` itself). Prints one line on
+    success and raises :class:`CheckFailure` on the first wrong case.
+    """
+    __tracebackhide__ = True
+    name = name or getattr(student, "__name__", "your function")
+    forbidden = (reference,) if forbidden is None else tuple(forbidden)
+    for case in cases:
+        got, noise = call_student(student, *case.args, name=name, case=case,
+                                  forbidden=forbidden, **case.kwargs)
+        with np.errstate(all="ignore"):
+            expected = reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+        if isinstance(expected, tuple):
+            if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+                raise CheckFailure(
+                    f"`{name}` should return {len(expected)} values (a tuple), got {_short(got)}"
+                    f"\n  input: {case.describe()}"
+                )
+            for index, (g, e) in enumerate(zip(got, expected)):
+                expect_close(g, e, f"value {index + 1} returned by `{name}`", case,
+                             rtol=rtol, atol=atol, hint=hint, noise=noise)
+        else:
+            expect_close(got, expected, f"`{name}`", case, rtol=rtol, atol=atol,
+                         hint=hint, noise=noise)
+    if not quiet:
+        print(f"\u2713 {name}: all {len(cases)} cases pass")
+    return True
+
+
+# -- partial credit ------------------------------------------------------------------
+
+
+@dataclass
+class Part:
+    """An independently graded part of an exercise: ``run()`` raises CheckFailure on failure."""
+
+    label: str
+    points: float
+    run: object
+
+
+class Score(float):
+    """Points earned; its text form is the bare number, which nbgrader reads as partial credit."""
+
+    def __repr__(self):
+        return f"{float(self):g}"
+
+
+def graded_parts(parts):
+    """Run every part, print a line per part, and return the points earned.
+
+    nbgrader reads a test cell's numeric result as partial credit, so a cell
+    whose last line is ``graded_parts([...])`` earns the points of the parts
+    that pass. When no part passes the check raises, so the cell scores zero
+    and the student sees every message.
+    """
+    __tracebackhide__ = True
+    earned, messages = 0.0, []
+    for part in parts:
+        try:
+            part.run()
+        except CheckFailure as failure:
+            messages.append(f"\u2717 {part.label} (0/{part.points:g}): {failure}")
+            print(messages[-1])
+        else:
+            earned += part.points
+            print(f"\u2713 {part.label} ({part.points:g}/{part.points:g})")
+    if earned == 0 and parts:
+        raise CheckFailure("no part passes yet:\n" + "\n".join(messages))
+    return Score(earned)

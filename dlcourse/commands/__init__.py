@@ -1,0 +1,1 @@
+"""Sub-commands of the ``dlcourse`` command line, one module each."""

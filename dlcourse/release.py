@@ -1,0 +1,136 @@
+"""Generating the student notebooks (``course/``) from the solutions (``solutions/``).
+
+The release is nbgrader's own ``generate_assignment``: it replaces every
+``### BEGIN SOLUTION`` ... ``### END SOLUTION`` block by a stub that raises
+``NotImplementedError``, removes ``### BEGIN HIDDEN TESTS`` blocks, clears
+outputs, locks the test cells and records their checksums in the gradebook
+(which is what lets autograding restore a test cell a student deleted).
+Generation is deterministic, so a stale ``course/`` is detected by
+generating afresh and comparing.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+CHAPTER_PATTERN = re.compile(r"^ch\d\d-[a-z0-9-]+$")
+SOURCE_DIR = "solutions"
+RELEASE_DIR = "course"
+
+
+class ReleaseError(RuntimeError):
+    """The release could not be generated; the message says why."""
+
+
+def find_root(start=None):
+    """The course root: the nearest folder at or above ``start`` with ``nbgrader_config.py``."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "nbgrader_config.py").is_file() and (folder / SOURCE_DIR).is_dir():
+            return folder
+    raise ReleaseError(
+        f"no course found at or above {here}: expected a folder with nbgrader_config.py "
+        f"and {SOURCE_DIR}/ (run this from the course repository)"
+    )
+
+
+def chapters(root):
+    """Chapter ids (``chNN-slug``) that have a source notebook, sorted."""
+    source = Path(root) / SOURCE_DIR
+    return sorted(
+        p.name for p in source.iterdir()
+        if p.is_dir() and CHAPTER_PATTERN.match(p.name) and (p / f"{p.name}.ipynb").is_file()
+    )
+
+
+def nbgrader_command(*args):
+    """The argv that runs nbgrader with this interpreter, and an environment
+    where its helper programs (alembic) are found."""
+    bindir = str(Path(sys.executable).parent)
+    env = dict(os.environ)
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    return [sys.executable, "-m", "nbgrader", *args], env
+
+
+def _resolve(root, selected):
+    available = chapters(root)
+    if not selected:
+        if not available:
+            raise ReleaseError(f"no chapters found in {Path(root) / SOURCE_DIR}")
+        return available
+    unknown = [c for c in selected if c not in available]
+    if unknown:
+        raise ReleaseError(
+            f"unknown chapter(s) {', '.join(unknown)}; available: {', '.join(available) or 'none'}"
+        )
+    return list(selected)
+
+
+def release(root=None, selected=None, db_url=None):
+    """Run ``nbgrader generate_assignment`` for each chapter (all by default).
+
+    Writes ``course/<chapter>/`` and records the chapter in the gradebook.
+    Returns the list of chapters released; raises ReleaseError with
+    nbgrader's own message on failure.
+    """
+    root = Path(root) if root else find_root()
+    selected = _resolve(root, selected)
+    (root / "autograde").mkdir(exist_ok=True)
+    for chapter in selected:
+        args = ["generate_assignment", chapter, "--force"]
+        if db_url:
+            args.append(f"--CourseDirectory.db_url={db_url}")
+        argv, env = nbgrader_command(*args)
+        done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True)
+        produced = root / RELEASE_DIR / chapter / f"{chapter}.ipynb"
+        if done.returncode != 0 or not produced.is_file():
+            errors = [line for line in done.stderr.splitlines() if "ERROR" in line or "Error" in line]
+            detail = "\n".join(errors[-15:]) or done.stderr[-2000:]
+            raise ReleaseError(f"nbgrader could not release {chapter}:\n{detail}")
+    return selected
+
+
+def _comparable(path):
+    notebook = nbformat.read(path, as_version=4)
+    cells = [
+        (cell.cell_type, cell.source, cell.metadata.get("nbgrader"), cell.get("outputs", []))
+        for cell in notebook.cells
+    ]
+    return cells, notebook.metadata.get("kernelspec")
+
+
+def stale_files(root=None):
+    """Files of ``course/`` that differ from a fresh release of ``solutions/``.
+
+    Generates the release in a temporary copy of the course (its own
+    gradebook) and compares notebooks cell by cell: source, nbgrader
+    metadata and outputs; other files byte for byte. Returns a sorted list
+    of relative paths (missing, extra or different); empty means in sync.
+    """
+    root = Path(root) if root else find_root()
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "course-copy"
+        copy.mkdir()
+        shutil.copy2(root / "nbgrader_config.py", copy)
+        shutil.copytree(root / SOURCE_DIR, copy / SOURCE_DIR)
+        release(copy, db_url=f"sqlite:///{Path(tmp) / 'gradebook.db'}")
+        fresh_dir, current_dir = copy / RELEASE_DIR, root / RELEASE_DIR
+        fresh = {p.relative_to(fresh_dir) for p in fresh_dir.rglob("*") if p.is_file()}
+        current = (
+            {p.relative_to(current_dir) for p in current_dir.rglob("*") if p.is_file()}
+            if current_dir.is_dir() else set()
+        )
+        current = {p for p in current if p.parts[0] in {c for c in chapters(root)} or p.suffix == ".ipynb"}
+        differing = sorted(str(p) for p in fresh ^ current)
+        for rel in sorted(fresh & current):
+            a, b = fresh_dir / rel, current_dir / rel
+            same = _comparable(a) == _comparable(b) if rel.suffix == ".ipynb" else a.read_bytes() == b.read_bytes()
+            if not same:
+                differing.append(str(rel))
+        return sorted(differing)

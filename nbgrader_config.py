@@ -1,0 +1,25 @@
+"""nbgrader configuration: solutions/ is the source, course/ the release.
+
+With this file the standard nbgrader commands (and its JupyterLab extensions)
+work on this repository as it is; ``dlcourse`` commands use the same layout.
+"""
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+c.CourseDirectory.course_id = "dlcourse"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "course"
+c.CourseDirectory.submitted_directory = "autograde/submitted"
+c.CourseDirectory.autograded_directory = "autograde/autograded"
+c.CourseDirectory.feedback_directory = "autograde/feedback"
+c.CourseDirectory.db_url = "sqlite:///autograde/gradebook.db"
+
+# Student notebooks import the reference library for data and plots; the stub
+# raises inside its own cell so that the rest of the notebook still runs.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# A test cell that the student deleted is put back from the gradebook.
+c.SaveCells.enforce_metadata = True
+c.Autograde.exclude_overwriting = {}
+c.ExecutePreprocessor.timeout = 60

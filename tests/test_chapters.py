@@ -1,0 +1,106 @@
+"""Every chapter, end to end, as its maintainer needs it checked.
+
+For each chapter the real ``nbgrader`` releases it in a temporary copy of
+the course, then autogrades two submissions: the solution notebook itself
+(it must run clean and score full marks) and the untouched release (it must
+run to the end and score zero on every graded test cell).
+"""
+
+import re
+import shutil
+
+import nbformat
+import pytest
+
+from dlcourse.release import chapters, release, stale_files
+from tests.course_tools import ROOT, cell_scores, make_course, nbgrader_autograde, submit
+
+CHAPTERS = chapters(ROOT)
+pytestmark = pytest.mark.slow
+
+
+def _source(chapter):
+    return ROOT / "solutions" / chapter / f"{chapter}.ipynb"
+
+
+def _released(chapter):
+    return ROOT / "course" / chapter / f"{chapter}.ipynb"
+
+
+def test_the_course_has_chapters():
+    assert CHAPTERS, "solutions/ holds no chapter notebooks"
+    assert all(_released(c).is_file() for c in CHAPTERS), "a chapter has no release in course/"
+
+
+def test_course_is_in_sync_with_solutions():
+    stale = stale_files(ROOT)
+    assert stale == [], f"course/ is stale, run `dlcourse release`: {stale}"
+
+
+@pytest.fixture(scope="module", params=CHAPTERS)
+def graded(request, tmp_path_factory):
+    chapter = request.param
+    course = make_course(tmp_path_factory.mktemp(chapter), {chapter: _source(chapter)})
+    release(course, [chapter])
+    submit(course, chapter, "reference", _source(chapter))
+    submit(course, chapter, "untouched", course / "course" / chapter / f"{chapter}.ipynb")
+    nbgrader_autograde(course, chapter)
+    return chapter, course
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_solution_is_committed_without_outputs(chapter):
+    notebook = nbformat.read(_source(chapter), as_version=4)
+    dirty = [i for i, c in enumerate(notebook.cells)
+             if c.cell_type == "code" and (c.outputs or c.execution_count is not None)]
+    assert dirty == [], f"{chapter}: cells {dirty} have outputs; clear them before committing"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_release_holds_no_solution_and_no_hidden_test(chapter):
+    text = _released(chapter).read_text()
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "hidden=True"):
+        assert marker not in text, f"{chapter}: the release contains {marker!r}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_chapter_has_four_to_eight_graded_exercises_with_points_shown(chapter):
+    notebook = nbformat.read(_source(chapter), as_version=4)
+    tests = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert 4 <= len(tests) <= 8, f"{chapter} has {len(tests)} graded test cells"
+    markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+    assert len(re.findall(r"\(\d+(\.\d+)? points?\)", markdown)) >= len(tests)
+
+
+def test_solution_runs_clean_and_scores_full_marks(graded):
+    chapter, course = graded
+    executed = nbformat.read(
+        course / "autograde" / "autograded" / "reference" / chapter / f"{chapter}.ipynb", as_version=4)
+    for index, cell in enumerate(executed.cells):
+        for output in cell.get("outputs", []):
+            assert output.output_type != "error", (
+                f"{chapter} cell {index} raised {output.get('ename')}: {output.get('evalue')}")
+            assert output.get("name") != "stderr", (
+                f"{chapter} cell {index} wrote to stderr: {output.get('text', '')[:500]}")
+            assert "Warning" not in output.get("text", ""), f"{chapter} cell {index} shows a warning"
+    scores = cell_scores(course, chapter, "reference")
+    short = {name: s for name, s in scores.items() if s[0] != s[1]}
+    assert short == {}, f"{chapter}: the solution loses points in {short}"
+
+
+def test_untouched_release_runs_to_the_end_and_scores_zero_everywhere(graded):
+    chapter, course = graded
+    scores = cell_scores(course, chapter, "untouched")
+    graded_cells = {name: s for name, s in scores.items() if s[1] > 0}
+    assert graded_cells, f"{chapter}: no graded cell was scored"
+    passing = {name: s for name, s in graded_cells.items() if s[0] != 0}
+    assert passing == {}, f"{chapter}: these test cells pass on the stub: {passing}"
+    executed = nbformat.read(
+        course / "autograde" / "autograded" / "untouched" / chapter / f"{chapter}.ipynb", as_version=4)
+    code = [c for c in executed.cells if c.cell_type == "code"]
+    assert all(c.execution_count is not None for c in code), f"{chapter}: execution stopped early"
+    for cell in code:
+        for output in cell.outputs:
+            if output.output_type == "error":
+                assert cell.metadata.get("nbgrader", {}).get("grade") or output.ename == "NotImplementedError", (
+                    f"{chapter}: a non-graded cell fails on the stub with {output.ename}: {output.evalue}")

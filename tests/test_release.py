@@ -1,0 +1,67 @@
+"""The release machinery on a small course built by the test: what a course
+maintainer relies on when they edit a chapter."""
+
+import json
+
+import nbformat
+import pytest
+
+from dlcourse.cli import main
+from dlcourse.release import ReleaseError, release, stale_files
+from dlcourse.validate import validate
+from tests.course_tools import make_course
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    folder = make_course(tmp_path_factory.mktemp("course"))
+    release(folder)
+    return folder
+
+
+def test_release_replaces_solutions_and_drops_hidden_tests(course):
+    text = (course / "course" / "ch00-toy" / "ch00-toy.ipynb").read_text()
+    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+    assert "secret" not in text
+    assert "np.square" not in text  # the solution's code is gone
+    notebook = nbformat.read(course / "course" / "ch00-toy" / "ch00-toy.ipynb", as_version=4)
+    stubs = [c.source for c in notebook.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert len(stubs) == 2 and all("raise NotImplementedError()" in s for s in stubs)
+
+
+def test_fresh_release_is_in_sync_and_a_stale_one_is_reported(course):
+    assert stale_files(course) == []
+    source = course / "solutions" / "ch00-toy" / "ch00-toy.ipynb"
+    original = source.read_text()
+    notebook = json.loads(original)
+    notebook["cells"][0]["source"] = ["# Toy chapter, edited"]
+    source.write_text(json.dumps(notebook))
+    try:
+        assert stale_files(course) == ["ch00-toy/ch00-toy.ipynb"]
+    finally:
+        source.write_text(original)
+
+
+def test_unknown_chapter_is_named_in_the_error(course):
+    with pytest.raises(ReleaseError, match="unknown chapter.*ch09-nothing.*available: ch00-toy"):
+        release(course, ["ch09-nothing"])
+
+
+def test_validate_lists_each_exercise(course, capsys, monkeypatch):
+    results = {r.grade_id: r for r in validate(course / "solutions" / "ch00-toy" / "ch00-toy.ipynb")}
+    assert {k: (r.points, r.max_points) for k, r in results.items()} == {
+        "test_square": (2, 2), "test_double": (1, 1)}
+    monkeypatch.chdir(course)
+    status = main(["validate", "course/ch00-toy/ch00-toy.ipynb"])
+    shown = capsys.readouterr().out
+    assert status == 1
+    assert "\u2717 test_square" in shown and "not implemented yet" in shown
+    assert "visible tests: 0/3 points" in shown
+
+
+def test_validate_rejects_a_broken_file(tmp_path, capsys):
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{not json")
+    assert main(["validate", str(broken)]) == 2
+    assert "not a readable notebook" in capsys.readouterr().err
+    assert main(["validate", str(tmp_path / "missing.ipynb")]) == 2
