@@ -1,0 +1,402 @@
+"""2-D convolution (cross-correlation, as in every deep-learning library), forward and backward.
+
+Chapter "Convolutional Neural Network". For an input ``x`` of shape (N, C, H, W)
+and filters ``w`` of shape (O, C, kh, kw), output channel ``o`` at position (i, j) is
+
+    y[n, o, i, j] = b[o] + sum_c sum_a sum_b  xp[n, c, i*s + a*d, j*s + b*d] * w[o, c, a, b]
+
+where ``xp`` is ``x`` with ``P`` zeros added on each border, ``s`` the stride and
+``d`` the dilation. The output has spatial size (notes: W2 = (W1 - F + 2P)/S + 1)
+
+    H_out = floor((H + 2P - d*(kh - 1) - 1) / s) + 1      (same for W_out).
+
+The notes write the sum with I[i - a, j - b], a *flipped* kernel (the textbook
+convolution); deep-learning layers, PyTorch's included, do not flip the kernel.
+Since the filters are learned, the two are the same model; we follow PyTorch.
+
+Two implementations of one formula, and a shortcut:
+
+* :func:`conv2d_naive` - loops you can read next to the formula (slow; for teaching).
+* :func:`conv2d_forward` / :func:`conv2d_backward` - the fast functional pair
+  (CS231n style): *im2col* (every receptive field laid out as a column, a strided
+  view copied once) followed by one matrix product; the backward pass is two
+  matrix products and a *col2im* that adds the columns back, one kernel offset
+  at a time (kh*kw vectorised additions, e.g. 9 for a 3x3 kernel). A very
+  large batch is processed a chunk of images at a time (``COLUMNS_BYTES``).
+* :func:`conv2d` - the fast forward pass alone, for when no gradient is needed.
+
+Only ``groups=1`` is supported. The dtype of ``x`` is kept (float32 stays float32);
+``weight`` and ``bias`` must have the same floating dtype, as in PyTorch.
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+__all__ = ["conv_output_shape", "conv2d_naive", "conv2d_forward", "conv2d_backward", "conv2d"]
+
+
+# -- argument handling ------------------------------------------------------
+
+def _pair(value, name):
+    """Turn an int or a pair of ints into a tuple (rows, columns)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        pair = (int(value), int(value))
+    elif (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
+    ):
+        pair = (int(value[0]), int(value[1]))
+    else:
+        raise TypeError(f"{name} must be an int or a pair of ints (rows, columns), got {value!r}")
+    return pair
+
+
+def _check_positive(pair, name):
+    if min(pair) < 1:
+        raise ValueError(f"{name} must be >= 1, got {pair}")
+    return pair
+
+
+def _check_nonnegative(pair, name):
+    if min(pair) < 0:
+        raise ValueError(f"{name} must be >= 0, got {pair}")
+    return pair
+
+
+def _check_4d(x, name):
+    """The input as an array of shape (N, C, H, W), or a clear error."""
+    x = np.asarray(x)
+    if x.ndim != 4:
+        hint = " (for a single image use x[None])" if x.ndim == 3 else ""
+        raise ValueError(
+            f"{name} expects a 4-D input of shape (N, C, H, W), got shape {x.shape} "
+            f"({x.ndim}-D){hint}"
+        )
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    return x
+
+
+# -- output size --------------------------------------------------------------
+
+def conv_output_shape(W, F, P=0, S=1, dilation=1, strict=True):
+    """Spatial output size of a convolution or pooling window: (W - F + 2P)/S + 1.
+
+    Parameters
+    ----------
+    W : int  input width (or height).
+    F : int  filter (kernel) width.
+    P : int  zeros added on *each* border (padding).
+    S : int  stride, the step between two placements of the filter.
+    dilation : int  spacing between kernel taps; the filter then spans
+        ``d*(F - 1) + 1`` pixels and that span replaces F in the formula.
+    strict : bool
+        ``True`` (default, the notes' rule): the filter must tile the padded
+        input exactly, i.e. (W - F + 2P) divisible by S, else a ``ValueError``
+        says which numbers do not fit and suggests a padding.
+        ``False`` (PyTorch's rule): round down, the last incomplete placement
+        is dropped.
+
+    Examples from the notes: ``conv_output_shape(32, 5) == 28`` and
+    ``conv_output_shape(14, 5) == 10``.
+    """
+    for name, value, low in (("W", W, 1), ("F", F, 1), ("P", P, 0), ("S", S, 1), ("dilation", dilation, 1)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    span = dilation * (F - 1) + 1
+    padded = W + 2 * P
+    if span > padded:
+        what = f"F={F}" if dilation == 1 else f"F={F} with dilation {dilation} spans {span}"
+        raise ValueError(
+            f"the filter is larger than the padded input: {what} > W + 2P = {W} + 2*{P} = {padded}; "
+            f"use a smaller filter or a padding of at least {-(-(span - W) // 2)}"
+        )
+    steps, remainder = divmod(padded - span, S)
+    if strict and remainder:
+        fits = [p for p in range(P, P + S) if (W + 2 * p - span) % S == 0]
+        if fits:
+            advice = f"padding P={fits[0]} makes it fit"
+        else:
+            advice = (
+                f"no padding makes it fit with stride {S} (W - F = {W - span} is odd); "
+                "change the stride or the filter size"
+            )
+        raise ValueError(
+            f"(W - F + 2P)/S + 1 = ({W} - {span} + 2*{P})/{S} + 1 = {(padded - span) / S + 1:g} "
+            f"is not an integer: the filter does not tile the input; {advice} "
+            "(or pass strict=False to drop the last incomplete placement, as PyTorch does)"
+        )
+    return steps + 1
+
+
+def _output_hw(name, x_shape, kernel, stride, padding, dilation):
+    """(H_out, W_out) of a sliding window, with errors that name the sizes."""
+    H, W = x_shape[2], x_shape[3]
+    out = []
+    for size, k, s, p, d in zip((H, W), kernel, stride, padding, dilation):
+        span = d * (k - 1) + 1
+        if span > size + 2 * p:
+            raise ValueError(
+                f"{name}: kernel {kernel[0]}x{kernel[1]} (dilation {dilation}) spans "
+                f"{span} pixels, larger than the padded input {H + 2 * padding[0]}x{W + 2 * padding[1]} "
+                f"(input {H}x{W} in shape {tuple(x_shape)}, padding {padding})"
+            )
+        out.append((size + 2 * p - span) // s + 1)
+    return tuple(out)
+
+
+def _pad(x, padding, value=0.0):
+    """x with ``padding`` rows/columns of ``value`` on each border, same dtype."""
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return x
+    n, c, h, w = x.shape
+    padded = np.full((n, c, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
+    padded[:, :, ph:ph + h, pw:pw + w] = x
+    return padded
+
+
+def _windows(xp, kernel, stride, dilation, out_hw):
+    """Read-only view of every receptive field, shape (N, C, kh, kw, H_out, W_out).
+
+    ``view[n, c, a, b, i, j] == xp[n, c, i*s_h + a*d_h, j*s_w + b*d_w]``; no data is copied.
+    """
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
+    span = (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+    view = sliding_window_view(xp, span, axis=(2, 3))  # (N, C, Hp-span+1, Wp-span+1, span_h, span_w)
+    view = view[:, :, : sh * (ho - 1) + 1 : sh, : sw * (wo - 1) + 1 : sw, ::dh, ::dw]
+    return view.transpose(0, 1, 4, 5, 2, 3)
+
+
+def _offset_slices(kernel, stride, dilation, out_hw):
+    """For each kernel offset (a, b): the rows and columns of the padded input it touches.
+
+    ``xp[:, :, rows, cols]`` has shape (N, C, H_out, W_out) and is the value under
+    kernel tap (a, b) for every window, so a loop over the kh*kw offsets visits
+    all windows at once (a handful of vectorised steps, never a loop over pixels).
+    """
+    (kh, kw), (sh, sw), (dh, dw), (ho, wo) = kernel, stride, dilation, out_hw
+    for a in range(kh):
+        rows = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)
+        for b in range(kw):
+            cols = slice(b * dw, b * dw + sw * (wo - 1) + 1, sw)
+            yield a, b, rows, cols
+
+
+def _add_windows(dxp, dwin, kernel, stride, dilation, out_hw):
+    """The adjoint of :func:`_windows`: add each window's values back into ``dxp`` (in place).
+
+    ``dwin`` has shape (N, C, kh, kw, H_out, W_out). Overlapping windows add up,
+    as the chain rule requires.
+    """
+    for a, b, rows, cols in _offset_slices(kernel, stride, dilation, out_hw):
+        dxp[:, :, rows, cols] += dwin[:, :, a, b]
+    return dxp
+
+
+def _unpad(xp, padding):
+    ph, pw = padding
+    if ph == 0 and pw == 0:
+        return xp
+    return xp[:, :, ph:xp.shape[2] - ph, pw:xp.shape[3] - pw]
+
+
+def _conv_padding(padding, kernel, stride, dilation):
+    """Padding as (rows, columns); also PyTorch's strings 'valid' (none) and 'same'.
+
+    'same' keeps H and W: it needs stride 1 and pads d*(k - 1)/2 on each side,
+    so d*(k - 1) must be even (an odd kernel, or an even dilation).
+    """
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0)
+        if padding != "same":
+            raise ValueError(f"padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+        if stride != (1, 1):
+            raise ValueError(f"padding='same' needs stride 1, got stride {stride}")
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        if any(total % 2 for total in totals):
+            raise ValueError(
+                f"padding='same' with kernel {tuple(kernel)} and dilation {dilation} would need "
+                "more padding on one side than the other, which is not supported; use an odd kernel"
+            )
+        return (totals[0] // 2, totals[1] // 2)
+    return _check_nonnegative(_pair(padding, "padding"), "padding")
+
+
+def _check_conv(x, weight, bias, stride, padding, dilation):
+    x = _check_4d(x, "conv2d")
+    weight = np.asarray(weight)
+    if weight.ndim != 4:
+        raise ValueError(
+            f"conv2d expects weight of shape (out_channels, in_channels, kh, kw), got shape {weight.shape}"
+        )
+    if x.shape[1] != weight.shape[1]:
+        raise ValueError(
+            f"conv2d expected input with {weight.shape[1]} channels (in_channels of weight "
+            f"{weight.shape}), got {x.shape[1]} in shape {x.shape}"
+        )
+    if weight.dtype != x.dtype:
+        raise TypeError(
+            f"conv2d: input dtype {x.dtype} and weight dtype {weight.dtype} differ; "
+            f"convert one of them, e.g. x.astype(np.{weight.dtype})"
+        )
+    if bias is not None:
+        bias = np.asarray(bias)
+        if bias.shape != (weight.shape[0],):
+            raise ValueError(
+                f"conv2d expects bias of shape ({weight.shape[0]},) (one per output channel), "
+                f"got {bias.shape}"
+            )
+        if bias.dtype != x.dtype:
+            raise TypeError(f"conv2d: input dtype {x.dtype} and bias dtype {bias.dtype} differ")
+    stride = _check_positive(_pair(stride, "stride"), "stride")
+    dilation = _check_positive(_pair(dilation, "dilation"), "dilation")
+    kernel = weight.shape[2:]
+    padding = _conv_padding(padding, kernel, stride, dilation)
+    out_hw = _output_hw("conv2d", x.shape, kernel, stride, padding, dilation)
+    return x, weight, bias, kernel, stride, padding, dilation, out_hw
+
+
+# -- the teaching version -------------------------------------------------------
+
+def conv2d_naive(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    """The convolution formula written as loops; slow, meant to be read.
+
+    Inputs: x (N, C, H, W); weight (O, C, kh, kw); bias (O,) or None.
+    Returns: y (N, O, H_out, W_out). Same result as :func:`conv2d`.
+    """
+    x, weight, bias, (kh, kw), (sh, sw), padding, (dh, dw), (ho, wo) = _check_conv(
+        x, weight, bias, stride, padding, dilation
+    )
+    xp = _pad(x, padding)
+    n_images, n_filters = x.shape[0], weight.shape[0]
+    y = np.zeros((n_images, n_filters, ho, wo), dtype=x.dtype)
+    for n in range(n_images):                 # every image
+        for o in range(n_filters):            # every filter gives one output channel
+            for i in range(ho):               # every placement of the filter ...
+                for j in range(wo):
+                    total = 0.0 if bias is None else bias[o]
+                    for a in range(kh):       # ... sums input * weight over its receptive field
+                        for b in range(kw):
+                            pixel = xp[n, :, i * sh + a * dh, j * sw + b * dw]  # all C channels
+                            total = total + np.dot(pixel, weight[o, :, a, b])
+                    y[n, o, i, j] = total
+    return y
+
+
+# -- the fast version ---------------------------------------------------------------
+
+# Largest columns matrix built at once. A big batch (say a whole test set) is
+# convolved a chunk of images at a time, so memory stays bounded: the columns
+# are kh*kw times the size of the input.
+COLUMNS_BYTES = 2**26
+
+
+def _im2col(xp, kernel, stride, dilation, out_hw, ones_row=False):
+    """Every receptive field of the padded input as a column: (N, C*kh*kw, H_out*W_out).
+
+    ``cols[n, (c, a, b), (i, j)] == xp[n, c, i*s_h + a*d_h, j*s_w + b*d_w]``,
+    one copy of the strided view of :func:`_windows`. With ``ones_row`` a last
+    row of ones is appended (shape (N, C*kh*kw + 1, H_out*W_out)): the constant
+    input x0 = 1 whose weight is the bias, as the perceptron's w0.
+    """
+    n, c = xp.shape[:2]
+    k = c * kernel[0] * kernel[1]
+    cols = np.empty((n, k + ones_row, out_hw[0] * out_hw[1]), dtype=xp.dtype)
+    cols[:, :k].reshape(n, c, *kernel, *out_hw)[...] = _windows(xp, kernel, stride, dilation, out_hw)
+    if ones_row:
+        cols[:, k] = 1
+    return cols
+
+
+def _chunks(n_images, bytes_per_image):
+    """Slices of the batch whose columns matrices fit in ``COLUMNS_BYTES``."""
+    step = max(1, COLUMNS_BYTES // max(bytes_per_image, 1))
+    return [slice(start, min(start + step, n_images)) for start in range(0, n_images, step)]
+
+
+def conv2d_forward(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    """Fast convolution: im2col + one matrix product.
+
+    Inputs
+    ------
+    x : (N, C, H, W)
+    weight : (O, C, kh, kw)
+    bias : (O,) or None
+    stride, dilation : int or (rows, columns)
+    padding : int, (rows, columns), 'valid' (0) or 'same' (output size = input size, stride 1)
+
+    Returns
+    -------
+    y : (N, O, H_out, W_out), dtype of x
+    cache : what :func:`conv2d_backward` needs
+
+    The columns matrix ``cols`` has shape (N, C*kh*kw, H_out*W_out): column
+    (i, j) of image n holds its receptive field. Then, for all images at once,
+    y = W_2d @ cols with W_2d = weight.reshape(O, C*kh*kw) (a batched product).
+    The bias rides along in the same product: W_2d gets the bias as one more
+    column and ``cols`` a row of ones (y = W x + b = [W b] [x; 1]).
+    """
+    x, weight, bias, kernel, stride, padding, dilation, out_hw = _check_conv(
+        x, weight, bias, stride, padding, dilation
+    )
+    n, c = x.shape[:2]
+    o = weight.shape[0]
+    xp = _pad(x, padding)
+    w2d = weight.reshape(o, -1)
+    if bias is not None:
+        w2d = np.concatenate([w2d, bias[:, None]], axis=1)   # (O, C*kh*kw + 1)
+    y = np.empty((n, o, out_hw[0] * out_hw[1]), dtype=x.dtype)
+    chunks = _chunks(n, w2d.shape[1] * y.shape[2] * x.itemsize)
+    for part in chunks:
+        cols = _im2col(xp[part], kernel, stride, dilation, out_hw, ones_row=bias is not None)
+        np.matmul(w2d, cols, out=y[part])
+    # one chunk: keep its columns for backward; several: backward rebuilds them from xp
+    saved_cols = cols if len(chunks) == 1 else None
+    cache = (xp, saved_cols, x.shape, weight, bias is not None, kernel, stride, padding, dilation, out_hw)
+    return y.reshape(n, o, *out_hw), cache
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
+    """y = conv2d(x, weight, bias): the forward pass alone (see :func:`conv2d_forward`).
+
+    Same signature and result as ``torch.nn.functional.conv2d`` with ``groups=1``.
+    """
+    return conv2d_forward(x, weight, bias, stride, padding, dilation)[0]
+
+
+def conv2d_backward(grad_out, cache):
+    """Gradients of the convolution.
+
+    Inputs: grad_out = dL/dy (N, O, H_out, W_out); cache from :func:`conv2d_forward`.
+    Returns (dx, dw, db):
+
+    * dw = sum over n of dL/dy_2d[n] @ cols[n]^T, reshaped              (O, C, kh, kw)
+    * db[o] = sum over n, i, j of dL/dy[n, o, i, j]                     (O,) or None
+      (the same product: the bias's input is the row of ones in ``cols``)
+    * dx = col2im(W_2d^T @ dL/dy_2d): each column's gradient added back
+      where that receptive field came from, padding removed             (N, C, H, W)
+    """
+    xp, saved_cols, x_shape, weight, has_bias, kernel, stride, padding, dilation, out_hw = cache
+    n, c, h, w = x_shape
+    o = weight.shape[0]
+    grad_out = np.asarray(grad_out)
+    expected = (n, o, *out_hw)
+    if grad_out.shape != expected:
+        raise ValueError(f"conv2d_backward: grad_out has shape {grad_out.shape}, expected {expected}")
+    g = grad_out.reshape(n, o, -1).astype(xp.dtype, copy=False)
+    w2d = weight.reshape(o, -1)
+    k = w2d.shape[1]
+    dwb = np.zeros((o, k + has_bias), dtype=xp.dtype)                  # [dw db]
+    dxp = np.zeros(xp.shape, dtype=xp.dtype)
+    for part in _chunks(n, (k + has_bias) * g.shape[2] * xp.itemsize):
+        cols = saved_cols
+        if cols is None:
+            cols = _im2col(xp[part], kernel, stride, dilation, out_hw, ones_row=has_bias)
+        dwb += np.matmul(cols, g[part].transpose(0, 2, 1)).sum(axis=0).T  # (N, K, O) summed over N
+        dcols = np.matmul(w2d.T, g[part])                                # (N, C*kh*kw, H_out*W_out)
+        _add_windows(dxp[part], dcols.reshape(-1, c, *kernel, *out_hw), kernel, stride, dilation, out_hw)
+    db = dwb[:, k].copy() if has_bias else None
+    return _unpad(dxp, padding), dwb[:, :k].reshape(weight.shape), db
