@@ -250,14 +250,79 @@ def _plain_array(value):
         return None
 
 
+_recomputing = []  # (reference, case, index) of the check_function comparison under way
+
+
+@contextlib.contextmanager
+def _recomputable(reference, case, index):
+    _recomputing.append((reference, case, index))
+    try:
+        yield
+    finally:
+        _recomputing.pop()
+
+
+def _plain_argument(value):
+    """``(kind, array)`` for a plain argument the grader can rebuild, else None."""
+    if type(value) is bool:
+        return "bool", np.array(value)
+    if type(value) is int:
+        return "int", np.array(value)
+    if type(value) is float:
+        return "float", np.array(value)
+    if type(value) is np.ndarray and value.dtype.kind in "biuf":
+        return "array", np.array(value)
+    if isinstance(value, np.generic) and np.asarray(value).dtype.kind in "biuf":
+        return "scalar", np.array(value)
+    if type(value) in (list, tuple):
+        try:
+            array = np.array(value)
+        except (TypeError, ValueError):
+            return None
+        if array.dtype.kind in "biuf":
+            return type(value).__name__, array
+    return None
+
+
+def _reference_arrays(meta):
+    """The reference and the case's arguments of the comparison under way, as arrays
+    (empty when there is none or it cannot be rebuilt outside the kernel)."""
+    if not _recomputing:
+        return {}
+    reference, case, index = _recomputing[-1]
+    module = getattr(reference, "__module__", None) or ""
+    qualname = getattr(reference, "__qualname__", "") or getattr(reference, "__name__", "")
+    if not module.startswith(("dlcourse", "numpy")) or not qualname or "<" in qualname:
+        return {}
+    arrays, kinds = {}, []
+    for i, value in enumerate(case.args):
+        plain = _plain_argument(value)
+        if plain is None:
+            return {}
+        kinds.append(plain[0])
+        arrays[f"arg{i}"] = plain[1]
+    keywords = {}
+    for key, value in case.kwargs.items():
+        plain = _plain_argument(value)
+        if plain is None:
+            return {}
+        keywords[key] = plain[0]
+        arrays[f"kw_{key}"] = plain[1]
+    meta["reference"] = {"module": module, "qualname": qualname, "index": index,
+                         "args": kinds, "kwargs": keywords}
+    return arrays
+
+
 def _record(got, expected, what, rtol, atol, passed):
     """In grading mode, save the comparison's plain arrays for a verdict outside the kernel.
 
     The autograder sets ``DLCOURSE_GRADING_RECORDS`` to a folder; each
     comparison becomes one ``.npz`` file holding what the student's code
     returned (as a plain float array, or nothing when it was not a plain
-    value), the expected array, the tolerances and the verdict reached here.
-    The grader repeats the comparison in its own process with :func:`compare`.
+    value), the expected array, the tolerances and the verdict reached here;
+    inside :func:`check_function` also the reference's name and the case's
+    arguments when they are plain. The grader repeats the comparison in its
+    own process with :func:`compare`, against the reference it runs itself.
     Outside grading mode this does nothing.
     """
     folder = os.environ.get(RECORDS_ENV)
@@ -272,10 +337,11 @@ def _record(got, expected, what, rtol, atol, passed):
     except (TypeError, ValueError):
         expected_array = np.zeros(0)
         meta["passed"] = False
+    arguments = _reference_arrays(meta)
     path = os.path.join(folder, f"{os.getpid()}-{next(_record_numbers):06d}.npz")
     with contextlib.suppress(OSError):
         np.savez(path, got=got_array if got_array is not None else np.zeros(0),
-                 expected=expected_array, meta=np.array(json.dumps(meta)))
+                 expected=expected_array, meta=np.array(json.dumps(meta)), **arguments)
 
 
 def expect_equal(got, expected, what, case=None, hint=None):
@@ -308,11 +374,13 @@ def check_function(student, reference, cases, *, name=None, rtol=1e-7, atol=1e-1
                     f"\n  input: {case.describe()}"
                 )
             for index, (g, e) in enumerate(zip(got, expected)):
-                expect_close(g, e, f"value {index + 1} returned by `{name}`", case,
-                             rtol=rtol, atol=atol, hint=hint, noise=noise)
+                with _recomputable(reference, case, index):
+                    expect_close(g, e, f"value {index + 1} returned by `{name}`", case,
+                                 rtol=rtol, atol=atol, hint=hint, noise=noise)
         else:
-            expect_close(got, expected, f"`{name}`", case, rtol=rtol, atol=atol,
-                         hint=hint, noise=noise)
+            with _recomputable(reference, case, None):
+                expect_close(got, expected, f"`{name}`", case, rtol=rtol, atol=atol,
+                             hint=hint, noise=noise)
     if not quiet:
         print(f"\u2713 {name}: all {len(cases)} cases pass")
     return True

@@ -1,0 +1,324 @@
+"""Checks for chapter 1, *Neurons*: the McCulloch–Pitts unit, the perceptron
+and its learning rule, the XOR network and the network of 2^n perceptrons.
+
+Every check takes the student's function and ``hidden=False``; the hidden
+variant (used by the grader) adds edge cases and other random seeds. The
+small reference computations below follow the notes' conventions:
+
+* McCulloch–Pitts: y = 0 if any inhibitory input is on, else y = 1 iff
+  sum(x) >= theta.
+* Perceptron: y = 1 iff w0 + sum_i w_i x_i >= 0, with w0 = -theta.
+* Learning rule: w <- w + lr * (y - y_hat) * [1, x].
+"""
+
+import inspect
+import itertools
+
+import numpy as np
+
+from dlcourse.checks.core import (
+    Case,
+    CheckFailure,
+    Part,
+    call_student,
+    check_function,
+    expect_equal,
+    graded_parts,
+    random_cases,
+)
+
+__all__ = [
+    "boolean_network",
+    "mcculloch_pitts",
+    "perceptron_predict",
+    "perceptron_update",
+    "train_perceptron",
+    "xor_network",
+]
+
+
+# -- reference computations (the notes' definitions, written plainly) ------------
+
+
+def _ref_mcculloch_pitts(x, theta, inhibitory=None):
+    x = np.asarray(x)
+    mask = np.zeros(x.shape[-1], dtype=bool) if inhibitory is None else np.asarray(inhibitory, dtype=bool)
+    vetoed = (x[..., mask] != 0).any(axis=-1)
+    fires = x[..., ~mask].sum(axis=-1) >= theta
+    return (fires & ~vetoed).astype(np.int64)
+
+
+def _ref_perceptron_predict(X, w):
+    X, w = np.asarray(X, dtype=np.float64), np.asarray(w, dtype=np.float64)
+    return (w[0] + X @ w[1:] >= 0).astype(np.int64)
+
+
+def _ref_perceptron_update(w, x, y, lr=1.0):
+    w, x = np.asarray(w, dtype=np.float64), np.asarray(x, dtype=np.float64)
+    y_hat = float(w[0] + x @ w[1:] >= 0)
+    return w + lr * (y - y_hat) * np.concatenate(([1.0], x))
+
+
+def _ref_train_perceptron(X, y, w_init, lr=1.0, epochs=10):
+    w = np.array(w_init, dtype=np.float64)
+    errors = np.zeros(epochs, dtype=np.int64)
+    for epoch in range(epochs):
+        for xi, yi in zip(np.asarray(X, dtype=np.float64), np.asarray(y)):
+            y_hat = float(w[0] + xi @ w[1:] >= 0)
+            if y_hat != yi:
+                errors[epoch] += 1
+                w = w + lr * (yi - y_hat) * np.concatenate(([1.0], xi))
+    return w, errors
+
+
+def _references():
+    """The functions a student must not call: these references, plus every
+    function of the library's ``dlcourse.neurons`` (the reference
+    implementation of this chapter) when it is installed."""
+    found = [_ref_mcculloch_pitts, _ref_perceptron_predict, _ref_perceptron_update, _ref_train_perceptron]
+    try:
+        import dlcourse.neurons as neurons
+    except ImportError:
+        return tuple(found)
+    modules = [neurons] + [
+        getattr(neurons, name) for name in dir(neurons)
+        if inspect.ismodule(getattr(neurons, name))
+        and getattr(getattr(neurons, name), "__name__", "").startswith("dlcourse.neurons")
+    ]
+    for module in modules:
+        for _, obj in inspect.getmembers(module):
+            if not getattr(obj, "__module__", "").startswith("dlcourse.neurons"):
+                continue
+            if inspect.isfunction(obj):
+                found.append(obj)
+            elif inspect.isclass(obj):
+                found.extend(f for _, f in inspect.getmembers(obj, inspect.isfunction)
+                             if f.__module__.startswith("dlcourse.neurons"))
+    return tuple(found)
+
+
+def _truth_inputs(n, low=0):
+    """All 2^n inputs, in the order of ``itertools.product((low, 1), repeat=n)``."""
+    return np.array(list(itertools.product((low, 1), repeat=n)), dtype=np.float64)
+
+
+def _step(a):
+    return (np.asarray(a, dtype=np.float64) >= 0).astype(np.int64)
+
+
+# -- exercise 1: McCulloch–Pitts unit ---------------------------------------------
+
+
+def mcculloch_pitts(student, hidden=False):
+    """Exercise 1: ``mcculloch_pitts(x, theta, inhibitory=None)``."""
+    table2 = _truth_inputs(2).astype(np.int64)
+    cases = [
+        Case((table2, 2), label="AND: theta = 2 on the 2-input truth table"),
+        Case((table2, 1), label="OR: theta = 1"),
+        Case((table2, 0, np.array([True, True])), label="NOR: theta = 0, both inputs inhibitory"),
+        Case((np.array([[0], [1]]), 0, np.array([True])), label="NOT: theta = 0, one inhibitory input"),
+        Case((np.array([1, 1, 0]), 2), label="a single input vector of shape (3,)"),
+        Case((_truth_inputs(3).astype(np.int64), 2, np.array([False, False, True])),
+             label="3 inputs, x3 inhibitory, theta = 2"),
+    ]
+    if hidden:
+        cases += [
+            Case((_truth_inputs(4).astype(np.int64), 4), label="4-input AND, theta = 4"),
+            Case((_truth_inputs(4).astype(np.int64), 3, np.array([True, False, False, False])),
+                 label="4 inputs, x1 inhibitory, theta = 3"),
+            Case((np.array([[1, 1, 1]]), 3, np.array([False, False, False])), label="one row, all excitatory"),
+            Case((np.array([0, 0]), 0), label="theta = 0 fires even on all-zero input"),
+        ]
+        cases += random_cases(11, 6, lambda rng: (
+            rng.integers(0, 2, size=(7, 5)), int(rng.integers(0, 5)), rng.random(5) < 0.3))
+    check_function(student, _ref_mcculloch_pitts, cases, name="mcculloch_pitts",
+                   forbidden=_references(),
+                   hint="the unit fires when the sum of the excitatory inputs reaches theta "
+                        "(g(x) >= theta, not >), any active inhibitory input forces y = 0, "
+                        "and the result has one value per row of x")
+
+
+# -- exercise 2: perceptron output -------------------------------------------------
+
+
+def perceptron_predict(student, hidden=False):
+    """Exercise 2: ``perceptron_predict(X, w)`` with ``w[0] = w0 = -theta``."""
+    table2 = _truth_inputs(2)
+    cases = [
+        Case((table2, np.array([-2.0, 1.0, 1.0])), label="AND: w = [-2, 1, 1] (boundary hit exactly at (1, 1))"),
+        Case((table2, np.array([-1.0, 1.0, 1.0])), label="OR: w = [-1, 1, 1]"),
+        Case((table2, np.array([0.0, -1.0, -1.0])), label="NOR: w = [0, -1, -1]"),
+        Case((np.array([[0.5, -2.0, 3.0]]), np.array([0.5, 1.0, 1.0, 0.0])), label="one sample, shape (1, 3)"),
+    ]
+    cases += random_cases(3 if hidden else 2, 4, lambda rng: (
+        rng.normal(size=(6, 3)), rng.normal(size=4)))
+    if hidden:
+        cases += [
+            Case((table2, np.array([1.0, 0.0, 0.0])), label="bias only: w0 = 1 fires everywhere"),
+            Case((table2, np.array([-1e-12, 0.0, 0.0])), label="tiny negative bias never fires"),
+            Case((np.array([[1e200, -1e200]]), np.array([0.0, 1.0, 1.0])), label="huge equal and opposite inputs"),
+        ]
+        cases += random_cases(31, 4, lambda rng: (rng.normal(size=(20, 7)) * 100, rng.normal(size=8)))
+    check_function(student, _ref_perceptron_predict, cases, name="perceptron_predict",
+                   forbidden=_references(),
+                   hint="y = 1 when w0 + w1 x1 + ... + wn xn >= 0 (the boundary itself fires); "
+                        "w[0] is the bias and multiplies the constant input x0 = 1; "
+                        "return one 0/1 value per row, shape (m,)")
+
+
+# -- exercise 3: one step of the perceptron learning rule -----------------------------
+
+
+def perceptron_update(student, hidden=False):
+    """Exercise 3: ``perceptron_update(w, x, y, lr=1.0)`` returns the updated weights."""
+    cases = [
+        Case((np.zeros(3), np.array([0.0, 0.0]), 0), label="w = 0 fires on (0, 0) but y = 0"),
+        Case((np.array([-1.0, 0.0, 0.0]), np.array([1.0, 1.0]), 1), label="missed positive: y = 1, y_hat = 0"),
+        Case((np.array([-2.0, 1.0, 1.0]), np.array([1.0, 1.0]), 1), label="already right: no change"),
+        Case((np.array([0.5, 1.0, -1.0]), np.array([1.0, 0.0]), 0),
+             {"lr": 0.25}, label="false positive with lr = 0.25"),
+    ]
+    cases += random_cases(5 if hidden else 4, 4, lambda rng: Case(
+        (rng.normal(size=4), rng.normal(size=3), int(rng.integers(0, 2))), {"lr": float(rng.uniform(0.1, 2))}))
+    if hidden:
+        cases += [
+            Case((np.array([0.0, 0.0]), np.array([0.0]), 0), {"lr": 2.0}, label="one input, boundary, lr = 2"),
+            Case((np.array([-3.0, 1.0, 1.0, 1.0]), np.array([1.0, 1.0, 1.0]), 1), label="3-input AND on (1,1,1)"),
+        ]
+    check_function(student, _ref_perceptron_update, cases, name="perceptron_update",
+                   forbidden=_references(),
+                   hint="w_new = w + lr * (y - y_hat) * [1, x1, ..., xn]: the sign is (target - prediction), "
+                        "the bias w0 is updated with the constant input 1, and nothing changes when "
+                        "the prediction is right")
+
+
+
+# -- exercise 4: training loop ----------------------------------------------------------
+
+
+def train_perceptron(student, hidden=False):
+    """Exercise 4: ``train_perceptron(X, y, w_init, lr=1.0, epochs=10) -> (w, errors)``."""
+    table2 = _truth_inputs(2)
+    cases = [
+        Case((table2, np.array([0, 0, 0, 1]), np.zeros(3)), {"epochs": 10}, label="AND from w = 0"),
+        Case((table2, np.array([0, 1, 1, 1]), np.zeros(3)), {"epochs": 10}, label="OR from w = 0"),
+        Case((table2, np.array([0, 1, 1, 0]), np.zeros(3)), {"epochs": 8}, label="XOR never converges"),
+        Case((table2, np.array([0, 0, 0, 1]), np.array([0.5, -1.0, 0.25])), {"lr": 0.5, "epochs": 12},
+             label="AND from w = [0.5, -1, 0.25], lr = 0.5"),
+    ]
+
+    def separable(rng):
+        m, n = int(rng.integers(5, 15)), int(rng.integers(1, 4))
+        X = rng.normal(size=(m, n))
+        w_true = rng.normal(size=n + 1)
+        y = _ref_perceptron_predict(X, w_true)
+        return Case((X, y, rng.normal(size=n + 1)), {"lr": float(rng.uniform(0.1, 1)), "epochs": 15})
+
+    cases += random_cases(7 if hidden else 6, 3, separable, label="random separable data")
+    if hidden:
+        cases += [
+            Case((_truth_inputs(3), np.array([0, 0, 0, 0, 0, 0, 0, 1]), np.zeros(4)), {"epochs": 20},
+                 label="3-input AND"),
+            Case((table2, np.array([1, 1, 1, 0]), np.zeros(3)), {"lr": 0.25, "epochs": 30}, label="NAND"),
+            Case((table2, np.array([0, 0, 0, 1]), np.zeros(3)), {"epochs": 1}, label="a single epoch"),
+        ]
+        cases += random_cases(71, 3, separable, label="random separable data")
+    check_function(student, _ref_train_perceptron, cases, name="train_perceptron",
+                   forbidden=_references(),
+                   hint="visit the samples in the given order, once per epoch; update only when the "
+                        "prediction is wrong; errors[e] counts those updates in epoch e, so it is an "
+                        "array of length `epochs`; start from a copy of w_init")
+
+
+# -- exercise 5: the two-layer XOR network --------------------------------------------
+
+
+def _unpack_network(result, name, n_in, n_hidden=None):
+    if not isinstance(result, (tuple, list)) or len(result) != 4:
+        raise CheckFailure(f"`{name}` should return 4 values (W, b, v, c), got {result!r:.200}")
+    W, b, v, c = (np.asarray(part, dtype=np.float64) for part in result)
+    k = W.shape[0] if W.ndim == 2 else None
+    if W.ndim != 2 or W.shape[1] != n_in or (n_hidden is not None and k != n_hidden):
+        want = f"({n_hidden}, {n_in})" if n_hidden else f"(hidden, {n_in})"
+        raise CheckFailure(f"the hidden weights W returned by `{name}` should have shape {want}, got {W.shape}")
+    if b.shape != (k,) or v.shape != (k,) or c.size != 1:
+        raise CheckFailure(
+            f"`{name}` returned b with shape {b.shape}, v with shape {v.shape} and c with shape {c.shape}; "
+            f"expected b and v of shape ({k},) (one value per hidden unit) and a single number c")
+    return W, b, v, float(c.reshape(()))
+
+
+def _network_output(W, b, v, c, X):
+    hidden = _step(X @ W.T + b)
+    return hidden, _step(hidden @ v + c)
+
+
+def xor_network(student, hidden=False):
+    """Exercise 5: ``xor_weights() -> (W, b, v, c)`` for a 2-2-1 network of perceptrons.
+
+    The four inputs are the whole domain, so the hidden variant runs the same test."""
+    result, _ = call_student(student, name="xor_weights", forbidden=_references())
+    W, b, v, c = _unpack_network(result, "xor_weights", n_in=2, n_hidden=2)
+    X = _truth_inputs(2)
+    hidden_units, y = _network_output(W, b, v, c, X)
+    rows = "\n".join(f"    x = {tuple(int(t) for t in x)} -> z = {tuple(int(t) for t in z)} -> y = {int(o)}"
+                     for x, z, o in zip(X, hidden_units, y))
+    expect_equal(y, np.array([0, 1, 1, 0]), "the network's output on (0,0), (0,1), (1,0), (1,1)",
+                 hint="each hidden perceptron should detect one of the inputs that must give 1 "
+                      "(e.g. x1 AND NOT x2), and the output perceptron ORs them. Your network computes:\n"
+                      + rows)
+    print("\u2713 xor_weights: the network computes XOR\n" + rows)
+
+
+# -- exercise 6: any boolean function with 2^n hidden perceptrons -----------------------
+
+
+def boolean_network(student, hidden=False):
+    """Exercise 6: ``boolean_network(truth) -> (W, b, v, c)``; inputs are ±1."""
+    rng = np.random.default_rng(61 if hidden else 60)
+    sizes = (3, 4, 5) if hidden else (3, 4)
+    refs = _references()
+
+    def build(truth):
+        n = int(np.log2(len(truth)))
+        result, _ = call_student(student, truth, name="boolean_network", forbidden=refs,
+                                 case=Case((truth,), label=f"{n}-input truth table"))
+        return _unpack_network(result, "boolean_network", n_in=n)
+
+    def hidden_units_fire_once():
+        for n in (2,) + sizes:
+            truth = rng.integers(0, 2, size=2 ** n)
+            W, b, v, c = build(truth)
+            X = _truth_inputs(n, low=-1)
+            fired = _step(X @ W.T + b)
+            expect_equal(fired.sum(axis=1), np.ones(2 ** n), f"number of hidden units firing on each "
+                         f"of the {2 ** n} inputs (n = {n})",
+                         hint="give hidden unit k the weights of input pattern k (entries ±1) and the bias "
+                              "-n: then w.x + b = 0 on its own pattern and <= -2 on every other one")
+            expect_equal(W.shape[0], 2 ** n, f"number of hidden units for n = {n}")
+
+    def all_two_input_functions():
+        X = _truth_inputs(2, low=-1)
+        for truth in _truth_inputs(4).astype(np.int64):
+            W, b, v, c = build(truth)
+            _, y = _network_output(W, b, v, c, X)
+            expect_equal(y, truth, f"the output of the network built for truth table {truth.tolist()}",
+                         hint="the hidden unit of an input fires alone, so its output weight decides that "
+                              "row: a positive weight where the table says 1, and an output bias that "
+                              "keeps y = 0 when no chosen unit fires")
+
+    def random_tables():
+        for n in sizes:
+            for _ in range(4 if hidden else 2):
+                truth = rng.integers(0, 2, size=2 ** n)
+                W, b, v, c = build(truth)
+                _, y = _network_output(W, b, v, c, _truth_inputs(n, low=-1))
+                expect_equal(y, truth, f"the output of the network built for a random {n}-input table",
+                             hint="check the order of the rows: row k of the table is input k of "
+                                  "itertools.product((-1, 1), repeat=n)")
+
+    return graded_parts([
+        Part("hidden layer: exactly one unit fires per input", 1, hidden_units_fire_once),
+        Part("all 16 boolean functions of 2 inputs", 1, all_two_input_functions),
+        Part(f"random truth tables with n = {', '.join(map(str, sizes))} inputs", 1, random_tables),
+    ])

@@ -1,0 +1,409 @@
+"""The chapter 1 checks accept correct answers written in different ways and
+reject the usual wrong ones with a message that says what went wrong."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from dlcourse.checks import ch01
+from dlcourse.checks.core import CheckFailure
+
+
+def _fails(check, student, *fragments, hidden=False):
+    with pytest.raises(CheckFailure) as failure:
+        check(student, hidden=hidden)
+    message = str(failure.value)
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+def _stub(*args, **kwargs):
+    raise NotImplementedError()
+
+
+# -- solutions as the notebook writes them ------------------------------------------------
+
+
+def mp_solution(x, theta, inhibitory=None):
+    x = np.asarray(x)
+    if inhibitory is None:
+        inhibitory = np.zeros(x.shape[-1], dtype=bool)
+    inhibitory = np.asarray(inhibitory, dtype=bool)
+    blocked = np.any(x[..., inhibitory] == 1, axis=-1)
+    g = np.sum(x[..., ~inhibitory], axis=-1)
+    return np.where(blocked, 0, (g >= theta).astype(int))
+
+
+def mp_other(x, theta, inhibitory=None):
+    # weighted sums: +1 for excitatory inputs, a veto count for inhibitory ones
+    mask = np.zeros(np.shape(x)[-1]) if inhibitory is None else np.asarray(inhibitory, dtype=float)
+    excitation = np.asarray(x) @ (1 - mask)
+    vetoes = np.asarray(x) @ mask
+    return ((excitation >= theta) * (vetoes == 0)).astype(np.int8)
+
+
+def predict_solution(X, w):
+    return (w[0] + X @ w[1:] >= 0).astype(int)
+
+
+def predict_other(X, w):
+    X1 = np.hstack([np.ones((len(X), 1)), X])
+    return np.array([1 if np.dot(row, w) >= 0 else 0 for row in X1])
+
+
+def update_solution(w, x, y, lr=1.0):
+    y_hat = 1.0 if w[0] + x @ w[1:] >= 0 else 0.0
+    return w + lr * (y - y_hat) * np.concatenate(([1.0], x))
+
+
+def update_other(w, x, y, lr=1.0):
+    new = w.copy()
+    fired = np.dot(w[1:], x) + w[0] >= 0
+    if fired and y == 0:
+        new[0] -= lr
+        new[1:] -= lr * x
+    elif not fired and y == 1:
+        new[0] += lr
+        new[1:] += lr * x
+    return new
+
+
+def train_solution(X, y, w_init, lr=1.0, epochs=10):
+    w = np.array(w_init, dtype=float)
+    errors = np.zeros(epochs, dtype=int)
+    for epoch in range(epochs):
+        for xi, yi in zip(X, y):
+            y_hat = 1 if w[0] + xi @ w[1:] >= 0 else 0
+            if y_hat != yi:
+                w = w + lr * (yi - y_hat) * np.concatenate(([1.0], xi))
+                errors[epoch] += 1
+    return w, errors
+
+
+def train_other(X, y, w_init, lr=1.0, epochs=10):
+    Xb = np.column_stack([np.ones(len(X)), X])
+    w = list(w_init)
+    history = []
+    for _ in range(epochs):
+        mistakes = 0
+        for xi, yi in zip(Xb, y):
+            out = int(sum(a * b for a, b in zip(w, xi)) >= 0)
+            if out != yi:
+                w = [a + lr * (yi - out) * b for a, b in zip(w, xi)]
+                mistakes += 1
+        history.append(mistakes)
+    return np.array(w), history
+
+
+def xor_solution():
+    W = np.array([[1.0, -1.0], [-1.0, 1.0]])  # z1 = x1 AND NOT x2, z2 = x2 AND NOT x1
+    b = np.array([-1.0, -1.0])
+    v = np.array([1.0, 1.0])  # y = z1 OR z2
+    return W, b, v, -1.0
+
+
+def xor_other():
+    # z1 = x1 OR x2, z2 = NAND(x1, x2), y = z1 AND z2
+    return [[1, 1], [-1, -1]], [-0.5, 1.5], [1, 1], -1.5
+
+
+def boolean_solution(truth):
+    truth = np.asarray(truth)
+    n = int(np.log2(len(truth)))
+    W = np.array(list(itertools.product((-1, 1), repeat=n)), dtype=float)
+    b = np.full(2 ** n, -float(n))
+    v = truth.astype(float)
+    return W, b, v, -1.0
+
+
+def boolean_other(truth):
+    # the same idea with a strict margin and a different output scale
+    n = len(truth).bit_length() - 1
+    W = np.array([[1 if (k >> (n - 1 - i)) & 1 else -1 for i in range(n)] for k in range(2 ** n)])
+    b = -(n - 0.5) * np.ones(2 ** n)
+    v = np.where(np.asarray(truth) == 1, 3.0, -3.0)
+    return W, b, v, -0.5
+
+
+# -- correct answers pass -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("check, students", [
+    (ch01.mcculloch_pitts, [mp_solution, mp_other]),
+    (ch01.perceptron_predict, [predict_solution, predict_other]),
+    (ch01.perceptron_update, [update_solution, update_other]),
+    (ch01.train_perceptron, [train_solution, train_other]),
+    (ch01.xor_network, [xor_solution, xor_other]),
+])
+def test_correct_answers_pass(check, students, hidden, capsys):
+    for student in students:
+        check(student, hidden=hidden)
+    assert "\u2713" in capsys.readouterr().out
+
+
+def mp_loop(x, theta, inhibitory=None):
+    x = np.asarray(x)
+    rows = x.reshape(-1, x.shape[-1])
+    mask = np.zeros(x.shape[-1], bool) if inhibitory is None else np.asarray(inhibitory, bool)
+    out = np.empty(len(rows), dtype=int)
+    for i, row in enumerate(rows):
+        out[i] = 0 if (row[mask] > 0).any() else int(row[~mask].sum() >= theta)
+    return out.reshape(x.shape[:-1])
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_mcculloch_pitts_written_as_a_loop_passes(hidden):
+    ch01.mcculloch_pitts(mp_loop, hidden=hidden)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("student", [boolean_solution, boolean_other])
+def test_boolean_network_full_marks(student, hidden, capsys):
+    score = ch01.boolean_network(student, hidden=hidden)
+    assert float(score) == 3.0
+    assert repr(score) == "3"
+
+
+# -- typical wrong answers fail with a useful message ------------------------------------
+
+
+def test_mcculloch_pitts_strict_threshold_fails():
+    def strict(x, theta, inhibitory=None):
+        x = np.asarray(x)
+        mask = np.zeros(x.shape[-1], bool) if inhibitory is None else np.asarray(inhibitory, bool)
+        return ((x[..., ~mask].sum(-1) > theta) & ~(x[..., mask] > 0).any(-1)).astype(int)
+
+    message = _fails(ch01.mcculloch_pitts, strict, "AND: theta = 2", "expected 1", "got 0")
+    assert "not >" in message
+
+
+def test_mcculloch_pitts_ignoring_inhibition_fails():
+    def no_veto(x, theta, inhibitory=None):
+        return (np.asarray(x).sum(-1) >= theta).astype(int)
+
+    _fails(ch01.mcculloch_pitts, no_veto, "NOR", "inhibitory")
+
+
+def test_mcculloch_pitts_shape_slip_fails():
+    def column(x, theta, inhibitory=None):
+        return mp_solution(x, theta, inhibitory).reshape(-1, 1)
+
+    _fails(ch01.mcculloch_pitts, column, "wrong shape", "expected (4,)", "got (4, 1)")
+
+
+def test_perceptron_predict_strict_inequality_fails():
+    def strict(X, w):
+        return (w[0] + X @ w[1:] > 0).astype(int)
+
+    _fails(ch01.perceptron_predict, strict, "AND: w = [-2, 1, 1]", "boundary itself fires")
+
+
+def test_perceptron_predict_without_bias_fails():
+    def no_bias(X, w):
+        return (X @ w[1:] >= 0).astype(int)
+
+    _fails(ch01.perceptron_predict, no_bias, "expected 0", "got 1", "w[0] is the bias")
+
+
+def test_perceptron_predict_off_by_one_weights_fails():
+    def shifted(X, w):
+        return (w[-1] + X @ w[:-1] >= 0).astype(int)
+
+    _fails(ch01.perceptron_predict, shifted, "wrong")
+
+
+def test_perceptron_predict_shape_slip_fails():
+    def keepdims(X, w):
+        return (w[0] + X @ w[1:, None] >= 0).astype(int)
+
+    _fails(ch01.perceptron_predict, keepdims, "wrong shape", "same number of values")
+
+
+def test_perceptron_update_wrong_sign_fails():
+    def backwards(w, x, y, lr=1.0):
+        y_hat = float(w[0] + x @ w[1:] >= 0)
+        return w + lr * (y_hat - y) * np.concatenate(([1.0], x))
+
+    _fails(ch01.perceptron_update, backwards, "w = 0 fires on (0, 0)", "(target - prediction)")
+
+
+def test_perceptron_update_forgetting_the_bias_fails():
+    def no_bias(w, x, y, lr=1.0):
+        y_hat = float(w[0] + x @ w[1:] >= 0)
+        return np.concatenate(([w[0]], w[1:] + lr * (y - y_hat) * x))
+
+    _fails(ch01.perceptron_update, no_bias, "index (0,)", "constant input 1")
+
+
+def test_train_perceptron_off_by_one_epoch_fails():
+    def one_short(X, y, w_init, lr=1.0, epochs=10):
+        w, errors = train_solution(X, y, w_init, lr, epochs - 1)
+        return w, np.append(errors, 0)
+
+    _fails(ch01.train_perceptron, one_short, "XOR never converges", "expected 4, got 0")
+
+
+def test_train_perceptron_wrong_sign_fails():
+    def backwards(X, y, w_init, lr=1.0, epochs=10):
+        w = np.array(w_init, dtype=float)
+        errors = np.zeros(epochs, dtype=int)
+        for e in range(epochs):
+            for xi, yi in zip(X, y):
+                y_hat = int(w[0] + xi @ w[1:] >= 0)
+                if y_hat != yi:
+                    w = w - lr * (yi - y_hat) * np.concatenate(([1.0], xi))
+                    errors[e] += 1
+        return w, errors
+
+    _fails(ch01.train_perceptron, backwards, "AND from w = 0", "errors[e] counts")
+
+
+def test_train_perceptron_errors_counted_after_epoch_fails():
+    def after(X, y, w_init, lr=1.0, epochs=10):
+        w = np.array(w_init, dtype=float)
+        errors = []
+        for _ in range(epochs):
+            for xi, yi in zip(X, y):
+                w = update_solution(w, xi, yi, lr)
+            errors.append(int(np.sum(predict_solution(X, w) != y)))
+        return w, np.array(errors)
+
+    _fails(ch01.train_perceptron, after, "value 2 returned by `train_perceptron`")
+
+
+def test_train_perceptron_single_value_fails():
+    def only_w(X, y, w_init, lr=1.0, epochs=10):
+        return train_solution(X, y, w_init, lr, epochs)[0]
+
+    _fails(ch01.train_perceptron, only_w, "should return 2 values")
+
+
+def test_xor_with_a_single_layer_idea_fails():
+    def or_network():
+        return np.eye(2), np.array([-1.0, -1.0]), np.array([1.0, 1.0]), -1.0
+
+    _fails(ch01.xor_network, or_network, "expected 0", "got 1", "x = (1, 1) -> z = (1, 1) -> y = 1")
+
+
+def test_xor_wrong_shapes_fail():
+    def flat():
+        return np.array([1.0, -1.0, -1.0, 1.0]), np.array([-1.0, -1.0]), np.ones(2), -1.0
+
+    _fails(ch01.xor_network, flat, "should have shape (2, 2)")
+
+    def three_values():
+        return xor_solution()[:3]
+
+    _fails(ch01.xor_network, three_values, "should return 4 values")
+
+
+def test_boolean_network_wrong_hidden_bias_fails(capsys):
+    def bias_off_by_one(truth):
+        W, b, v, c = boolean_solution(truth)
+        return W, b + 2.0, v, c  # units fire on neighbouring patterns too
+
+    with pytest.raises(CheckFailure) as failure:
+        ch01.boolean_network(bias_off_by_one)
+    assert "number of hidden units firing" in str(failure.value)
+
+
+def test_boolean_network_wrong_row_order_scores_partially(capsys):
+    def reversed_rows(truth):
+        W, b, v, c = boolean_solution(truth)
+        return W, b, v[::-1], c
+
+    score = ch01.boolean_network(reversed_rows)
+    assert float(score) == 1.0
+    out = capsys.readouterr().out
+    assert "\u2713 hidden layer" in out and "\u2717 all 16" in out and "order of the rows" in out
+
+
+def test_boolean_network_missing_output_bias_scores_partially(capsys):
+    def no_output_bias(truth):
+        W, b, v, _ = boolean_solution(truth)
+        return W, b, v, 0.0  # fires on every input, whatever the table says
+
+    score = ch01.boolean_network(no_output_bias)
+    assert float(score) == 1.0
+    assert "keeps y = 0" in capsys.readouterr().out
+
+
+# -- stubs and the reference implementation ------------------------------------------------
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("check", [
+    ch01.mcculloch_pitts, ch01.perceptron_predict, ch01.perceptron_update,
+    ch01.train_perceptron, ch01.xor_network, ch01.boolean_network,
+])
+def test_stub_fails(check, hidden):
+    _fails(check, _stub, "not implemented yet", hidden=hidden)
+
+
+@pytest.mark.parametrize("check, delegate", [
+    (ch01.mcculloch_pitts, lambda x, theta, inhibitory=None: ch01._ref_mcculloch_pitts(x, theta, inhibitory)),
+    (ch01.perceptron_predict, lambda X, w: ch01._ref_perceptron_predict(X, w)),
+    (ch01.perceptron_update, lambda w, x, y, lr=1.0: ch01._ref_perceptron_update(w, x, y, lr)),
+    (ch01.train_perceptron, lambda X, y, w, lr=1.0, epochs=10: ch01._ref_train_perceptron(X, y, w, lr, epochs)),
+])
+def test_calling_the_reference_fails(check, delegate):
+    _fails(check, delegate, "reference implementation")
+
+
+def test_failure_message_names_input_expected_and_got():
+    def always_one(X, w):
+        return np.ones(len(X), dtype=int)
+
+    message = _fails(ch01.perceptron_predict, always_one)
+    assert "input:" in message and "expected" in message and "got" in message
+
+
+def test_noise_from_a_correct_answer_does_not_fail(capsys):
+    import warnings
+
+    def noisy(X, w):
+        warnings.warn("just saying", RuntimeWarning)
+        return predict_solution(X, w)
+
+    ch01.perceptron_predict(noisy, hidden=True)
+
+
+def _library_delegates():
+    from dlcourse import neurons
+
+    def mp(x, theta, inhibitory=None):
+        mask = np.zeros(np.shape(x)[-1], bool) if inhibitory is None else np.asarray(inhibitory, bool)
+        unit = neurons.McCullochPitts(theta, np.shape(x)[-1], inhibitory=np.flatnonzero(mask))
+        return unit(x)
+
+    def predict(X, w):
+        return neurons.step(w[0] + X @ w[1:])
+
+    def train(X, y, w_init, lr=1.0, epochs=10):
+        model = neurons.Perceptron(lr=lr, epochs=epochs).fit(X, y)
+        return model.weights, np.pad(model.errors_, (0, epochs - len(model.errors_)))
+
+    def xor():
+        net = neurons.xor_network()
+        return net.hidden_weights, net.hidden_bias, net.output_weights, net.output_bias
+
+    def boolean(truth):
+        net = neurons.boolean_function_network(truth)
+        return net.hidden_weights, net.hidden_bias, net.output_weights, net.output_bias
+
+    return [
+        (ch01.mcculloch_pitts, mp, "McCullochPitts"),
+        (ch01.perceptron_predict, predict, "neurons.step"),
+        (ch01.train_perceptron, train, "Perceptron"),
+        (ch01.xor_network, xor, "xor_network"),
+        (ch01.boolean_network, boolean, "boolean_function_network"),
+    ]
+
+
+@pytest.mark.parametrize("index", range(5))
+def test_calling_the_library_neurons_fails(index):
+    check, delegate, name = _library_delegates()[index]
+    _fails(check, delegate, "reference implementation", name)

@@ -1,0 +1,427 @@
+"""The chapter 2 checks accept correct answers written in different ways and
+reject the usual wrong ones (overflow, wrong derivative, shape slip, off-by-one
+in depth) with a message that says what went wrong."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from dlcourse.checks import ch02
+from dlcourse.checks.core import CheckFailure
+
+
+def _fails(check, *students, fragments=(), hidden=False):
+    with pytest.raises(CheckFailure) as failure:
+        check(*students, hidden=hidden)
+    message = str(failure.value)
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+def _stub(*args, **kwargs):
+    raise NotImplementedError()
+
+
+# -- solutions as the notebook writes them, and other correct ways ----------------------------
+
+
+def relu(x):
+    return np.maximum(x, 0.0)
+
+
+def relu_grad(x):
+    return (np.asarray(x) > 0).astype(float)
+
+
+def relu_other(x):
+    x = np.asarray(x, dtype=float)
+    return x * (x > 0)
+
+
+def relu_grad_other(x):
+    return np.heaviside(x, 1.0)  # takes 1 at the kink, as the notes do
+
+
+def sigmoid(x):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def sigmoid_grad(x):
+    s = sigmoid(x)
+    return s * (1.0 - s)
+
+
+def sigmoid_other(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=float)))
+
+
+def sigmoid_grad_other(x):
+    return 0.25 / np.cosh(0.5 * np.asarray(x, dtype=float)) ** 2
+
+
+def sigmoid_naive(x):
+    return 1.0 / (1.0 + np.exp(-x))  # overflows for x << 0 but the value is still right
+
+
+def elu(x, alpha=1.0):
+    x = np.asarray(x, dtype=float)
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+
+def elu_grad(x, alpha=1.0):
+    x = np.asarray(x, dtype=float)
+    return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0.0)))
+
+
+def selu(x):
+    return ch02.SELU_SCALE * elu(x, ch02.SELU_ALPHA)
+
+
+def elu_other(x, alpha=1.0):
+    x = np.asarray(x, dtype=float)
+    out = x.copy()
+    neg = x <= 0
+    out[neg] = alpha * (np.exp(x[neg]) - 1.0)
+    return out
+
+
+def elu_grad_other(x, alpha=1.0):
+    return np.where(np.asarray(x) >= 0, 1.0, elu_other(x, alpha) + alpha)  # the notes' g(x) + alpha
+
+
+def selu_other(x):
+    x = np.asarray(x, dtype=float)
+    return np.where(x > 0, ch02.SELU_SCALE * x, ch02.SELU_SCALE * ch02.SELU_ALPHA * (np.exp(np.minimum(x, 0)) - 1))
+
+
+def softplus(x):
+    x = np.asarray(x, dtype=float)
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def softplus_grad(x):
+    return sigmoid(x)
+
+
+def softplus_other(x):
+    return np.logaddexp(0.0, x)
+
+
+def softmax(x, axis=-1):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def softmax_other(x, axis=-1):
+    x = np.moveaxis(np.asarray(x, dtype=float), axis, -1)
+    log_z = np.logaddexp.reduce(x, axis=-1)[..., None]
+    return np.moveaxis(np.exp(x - log_z), -1, axis)
+
+
+def chain_gradient(x, w, f, f_grad):
+    h = np.asarray(x, dtype=float)
+    grad = np.ones_like(h)
+    rows = []
+    for w_l in w:
+        a = w_l * h
+        grad = grad * w_l * f_grad(a)
+        h = f(a)
+        rows.append(grad)
+    return np.array(rows)
+
+
+def chain_gradient_other(x, w, f, f_grad):
+    # forward pass first, keeping every pre-activation, then one cumulative product
+    pre = []
+    h = np.asarray(x, dtype=float)
+    for w_l in w:
+        pre.append(w_l * h)
+        h = f(pre[-1])
+    factors = np.asarray(w, dtype=float)[:, None] * np.array([f_grad(a) for a in pre])
+    return np.cumprod(factors, axis=0)
+
+
+def dead_units(X, W, b):
+    return np.all(X @ W.T + b <= 0, axis=0)
+
+
+def dead_units_other(X, W, b):
+    return ~np.any(np.maximum(X @ W.T + b, 0) > 0, axis=0)
+
+
+# -- correct answers pass -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_correct_answers_pass(hidden, capsys):
+    ch02.relu(relu, relu_grad, hidden=hidden)
+    ch02.relu(relu_other, relu_grad_other, hidden=hidden)
+    ch02.sigmoid(sigmoid, sigmoid_grad, hidden=hidden)
+    ch02.sigmoid(sigmoid_other, sigmoid_grad_other, hidden=hidden)
+    ch02.softplus(softplus, softplus_grad, hidden=hidden)
+    ch02.softplus(softplus_other, sigmoid_other, hidden=hidden)
+    ch02.softmax(softmax, hidden=hidden)
+    ch02.softmax(softmax_other, hidden=hidden)
+    ch02.chain_gradient(chain_gradient, hidden=hidden)
+    ch02.chain_gradient(chain_gradient_other, hidden=hidden)
+    ch02.dead_units(dead_units, hidden=hidden)
+    ch02.dead_units(dead_units_other, hidden=hidden)
+    assert "\u2713" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_elu_selu_full_marks(hidden, capsys):
+    assert float(ch02.elu_selu(elu, elu_grad, selu, hidden=hidden)) == 2.0
+    score = ch02.elu_selu(elu_other, elu_grad_other, selu_other, hidden=hidden)
+    assert repr(score) == "2"
+
+
+def test_naive_sigmoid_value_passes_despite_overflow_warnings(capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the check must capture them itself
+        ch02.sigmoid(sigmoid_naive, sigmoid_grad, hidden=True)
+
+
+# -- the references agree with PyTorch ------------------------------------------------------
+
+
+def test_references_match_torch():
+    x = np.concatenate([np.linspace(-60, 60, 241), [-1000.0, 1000.0]])
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    pairs = [
+        (ch02._ref_relu, torch.relu), (ch02._ref_sigmoid, torch.sigmoid),
+        (lambda v: ch02._ref_elu(v, 0.7), lambda v: torch.nn.functional.elu(v, alpha=0.7)),
+        (ch02._ref_selu, torch.selu),
+    ]
+    for ours, theirs in pairs:
+        np.testing.assert_allclose(ours(x), theirs(t).detach().numpy(), rtol=1e-12, atol=1e-300)
+    # torch takes softplus as exactly x beyond its threshold (20); the difference is below e^-20
+    np.testing.assert_allclose(ch02._ref_softplus(x), torch.nn.functional.softplus(t).detach().numpy(),
+                               rtol=1e-9, atol=1e-300)
+    for ours, theirs in [(ch02._ref_sigmoid_grad, torch.sigmoid), (ch02._ref_relu_grad, torch.relu),
+                         (lambda v: ch02._ref_elu_grad(v, 0.7), lambda v: torch.nn.functional.elu(v, alpha=0.7))]:
+        (g,) = torch.autograd.grad(theirs(t).sum(), t)
+        # torch's sigmoid backward is s (1 - s), whose 1 - s loses digits for large x: compare absolutely there
+        np.testing.assert_allclose(ours(x), g.numpy(), rtol=1e-12, atol=1e-15)
+    e = np.exp(-np.abs(x))
+    np.testing.assert_allclose(ch02._ref_sigmoid_grad(x), e / (1 + e) ** 2, rtol=1e-14, atol=1e-300)
+    logits = np.random.default_rng(0).normal(scale=300, size=(4, 5))
+    for axis in (0, 1, -1):
+        np.testing.assert_allclose(ch02._ref_softmax(logits, axis=axis),
+                                   torch.softmax(torch.tensor(logits), dim=axis).numpy(), rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.parametrize("name, torch_f", [("sigmoid", torch.sigmoid), ("tanh", torch.tanh),
+                                           ("relu", torch.relu), ("sin", torch.sin)])
+def test_chain_gradient_reference_matches_torch_autograd(name, torch_f):
+    rng = np.random.default_rng(3)
+    x, w = rng.normal(size=4) + 0.1, rng.normal(scale=1.5, size=7)
+    f, f_grad = ch02._CHAIN_ACTIVATIONS[name]
+    ours = ch02._ref_chain_gradient(x, w, f, f_grad)
+    t = torch.tensor(x, requires_grad=True)
+    h, expected = t, []
+    for w_l in w:
+        h = torch_f(float(w_l) * h)
+        (g,) = torch.autograd.grad(h.sum(), t, retain_graph=True)  # units are independent: d h_i / d x_i
+        expected.append(g.numpy())
+    np.testing.assert_allclose(ours, np.array(expected), rtol=1e-12, atol=1e-300)
+
+
+def test_chain_gradient_notes_example():
+    # sigmoid with w = 1 from x = 0: the first factor is sigma'(0) = 1/4, and no factor exceeds 1/4
+    grads = ch02._ref_chain_gradient(np.array([0.0]), np.ones(5), *ch02._CHAIN_ACTIVATIONS["sigmoid"])
+    assert grads[0, 0] == 0.25
+    assert np.all(np.abs(grads[1:, 0] / grads[:-1, 0]) <= 0.25)
+
+
+# -- typical wrong answers fail with a useful message ------------------------------------
+
+
+def test_relu_with_python_max_fails():
+    def scalar_max(x):
+        return max(0.0, float(np.max(x)))
+
+    _fails(ch02.relu, scalar_max, relu_grad, fragments=("shape",))
+
+
+def test_relu_grad_wrong_sign_fails():
+    _fails(ch02.relu, relu, lambda x: (np.asarray(x) < 0).astype(float), fragments=("relu_grad", "slope is 1"))
+
+
+def test_sigmoid_wrong_sign_fails():
+    _fails(ch02.sigmoid, lambda x: 1.0 / (1.0 + np.exp(np.minimum(x, 700))), sigmoid_grad,
+           fragments=("`sigmoid` is wrong", "expected"))
+
+
+def test_sigmoid_grad_overflow_fails():
+    def naive_grad(x):
+        return np.exp(-x) / (1.0 + np.exp(-x)) ** 2
+
+    _fails(ch02.sigmoid, sigmoid, naive_grad, fragments=("nan or inf", "overflow", "inf / inf"))
+
+
+def test_sigmoid_grad_forgetting_one_minus_fails():
+    _fails(ch02.sigmoid, sigmoid, lambda x: sigmoid(x) ** 2, fragments=("sigmoid_grad", "s (1 - s)"))
+
+
+def test_elu_wrong_alpha_scores_partially(capsys):
+    def elu_ignores_alpha(x, alpha=1.0):
+        return elu(x)
+
+    score = ch02.elu_selu(elu_ignores_alpha, elu_grad, selu)
+    assert float(score) == 1.0
+    assert "alpha = " in capsys.readouterr().out
+
+
+def test_selu_without_scale_on_positive_side_scores_partially(capsys):
+    def selu_half_scaled(x):
+        x = np.asarray(x, dtype=float)
+        return np.where(x > 0, x, ch02.SELU_SCALE * ch02.SELU_ALPHA * np.expm1(np.minimum(x, 0)))
+
+    assert float(ch02.elu_selu(elu, elu_grad, selu_half_scaled)) == 1.0
+    assert "both branches" in capsys.readouterr().out
+
+
+def test_selu_with_rounded_constants_fails(capsys):
+    def selu_rounded(x):
+        x = np.asarray(x, dtype=float)
+        return 1.05 * np.where(x > 0, x, 1.67 * np.expm1(np.minimum(x, 0)))
+
+    assert float(ch02.elu_selu(elu, elu_grad, selu_rounded)) == 1.0
+
+
+def test_softplus_overflow_fails():
+    def naive(x):
+        return np.log(1.0 + np.exp(x))
+
+    _fails(ch02.softplus, naive, softplus_grad, fragments=("nan or inf", "log1p"))
+
+
+def test_softplus_grad_overflow_fails():
+    def naive_grad(x):
+        return np.exp(x) / (1.0 + np.exp(x))
+
+    _fails(ch02.softplus, softplus, naive_grad, fragments=("softplus_grad", "nan or inf"))
+
+
+def test_softmax_without_shift_fails():
+    def naive(x, axis=-1):
+        e = np.exp(x)
+        return e / e.sum(axis=axis, keepdims=True)
+
+    _fails(ch02.softmax, naive, fragments=("large equal logits", "nan or inf", "subtract the maximum"))
+
+
+def test_softmax_over_the_whole_array_fails():
+    def global_sum(x, axis=-1):
+        e = np.exp(x - np.max(x))
+        return e / e.sum()
+
+    _fails(ch02.softmax, global_sum, fragments=("one softmax per row",))
+
+
+def test_softmax_ignoring_axis_fails():
+    _fails(ch02.softmax, lambda x, axis=-1: softmax(x), fragments=("axis = 0",))
+
+
+def test_softmax_shape_slip_fails():
+    def no_keepdims(x, axis=-1):
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        return (e.T / e.sum(axis=axis)).T if e.ndim == 2 else e / e.sum()
+
+    _fails(ch02.softmax, no_keepdims, fragments=("axis = 0",))
+
+
+def test_chain_gradient_off_by_one_layer_fails():
+    def with_input_row(x, w, f, f_grad):
+        return np.vstack([np.ones_like(x), chain_gradient(x, w, f, f_grad)])
+
+    _fails(ch02.chain_gradient, with_input_row, fragments=("wrong shape", "L rows, not L + 1"))
+
+
+def test_chain_gradient_derivative_at_output_fails():
+    def at_output(x, w, f, f_grad):
+        h = np.asarray(x, dtype=float)
+        grad, rows = np.ones_like(h), []
+        for w_l in w:
+            h = f(w_l * h)
+            grad = grad * w_l * f_grad(h)
+            rows.append(grad)
+        return np.array(rows)
+
+    _fails(ch02.chain_gradient, at_output, fragments=("pre-activation",))
+
+
+def test_chain_gradient_without_weights_fails():
+    def no_weights(x, w, f, f_grad):
+        h = np.asarray(x, dtype=float)
+        grad, rows = np.ones_like(h), []
+        for w_l in w:
+            a = w_l * h
+            grad = grad * f_grad(a)
+            h = f(a)
+            rows.append(grad)
+        return np.array(rows)
+
+    _fails(ch02.chain_gradient, no_weights, fragments=("include the weight",))
+
+
+def test_chain_gradient_transposed_fails():
+    _fails(ch02.chain_gradient, lambda *a: chain_gradient(*a).T, fragments=("wrong shape",))
+
+
+def test_dead_units_wrong_axis_fails():
+    _fails(ch02.dead_units, lambda X, W, b: np.all(X @ W.T + b <= 0, axis=1), fragments=("reduce over axis 0",))
+
+
+def test_dead_units_any_instead_of_all_fails():
+    _fails(ch02.dead_units, lambda X, W, b: np.any(X @ W.T + b <= 0, axis=0), fragments=("every sample",))
+
+
+def test_dead_units_strict_inequality_fails_hidden():
+    strict = lambda X, W, b: np.all(X @ W.T + b < 0, axis=0)  # noqa: E731
+    ch02.dead_units(strict)  # random layers never hit 0 exactly
+    _fails(ch02.dead_units, strict, fragments=("a = 0 gives relu = 0",), hidden=True)
+
+
+def test_dead_units_integer_mask_fails():
+    _fails(ch02.dead_units, lambda X, W, b: dead_units(X, W, b).astype(int), fragments=("boolean",))
+
+
+# -- stubs and the reference implementation ------------------------------------------------
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("check, n", [
+    (ch02.relu, 2), (ch02.sigmoid, 2), (ch02.elu_selu, 3), (ch02.softplus, 2),
+    (ch02.softmax, 1), (ch02.chain_gradient, 1), (ch02.dead_units, 1),
+])
+def test_stub_fails(check, n, hidden):
+    _fails(check, *[_stub] * n, fragments=("not implemented yet",), hidden=hidden)
+
+
+def test_stub_in_second_function_fails():
+    _fails(ch02.sigmoid, sigmoid, _stub, fragments=("sigmoid_grad", "not implemented yet"))
+
+
+def test_calling_the_library_fails():
+    import dlcourse.functional as F
+    from dlcourse import nn
+
+    _fails(ch02.relu, lambda x: F.relu(x), relu_grad, fragments=("dlcourse.functional.activations.relu",))
+    _fails(ch02.sigmoid, sigmoid, lambda x: F.sigmoid_grad(x), fragments=("reference implementation",))
+    _fails(ch02.softplus, lambda x: F.softplus(x, threshold=math.inf), softplus_grad,
+           fragments=("reference implementation",))
+    _fails(ch02.softmax, lambda x, axis=-1: F.softmax(x, dim=axis), fragments=("reference implementation",))
+    _fails(ch02.softmax, lambda x, axis=-1: nn.Softmax(dim=axis)(x), fragments=("reference implementation",))
+    _fails(ch02.elu_selu, lambda x, alpha=1.0: F.elu(x, alpha), lambda x, alpha=1.0: F.elu_grad(x, alpha),
+           lambda x: nn.SELU()(x), fragments=("reference implementation",))
+    _fails(ch02.chain_gradient, lambda *a: ch02._ref_chain_gradient(*a), fragments=("reference implementation",))
+    _fails(ch02.dead_units, lambda *a: ch02._ref_dead_units(*a), fragments=("reference implementation",))
