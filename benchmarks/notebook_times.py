@@ -1,0 +1,41 @@
+"""Execution time of every chapter notebook, top to bottom, as a table.
+
+    .venv/bin/python benchmarks/notebook_times.py [--release]
+
+Runs each solution notebook (or, with --release, each student notebook, whose
+stubs raise inside their own cells) in a fresh kernel and prints the wall time.
+Printed, never asserted: the goal is every chapter in well under 30 seconds.
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+
+from dlcourse.release import chapters  # noqa: E402
+from dlcourse.validate import execute  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--release", action="store_true", help="time course/ instead of solutions/")
+    args = parser.parse_args()
+    folder = "course" if args.release else "solutions"
+    rows = []
+    for chapter in chapters(ROOT):
+        path = ROOT / folder / chapter / f"{chapter}.ipynb"
+        notebook, seconds = execute(path)
+        errors = sum(o.output_type == "error" for c in notebook.cells for o in c.get("outputs", []))
+        rows.append((chapter, seconds, len(notebook.cells), errors))
+    print(f"{'chapter':<28}{'seconds':>9}{'cells':>7}{'errors':>8}   ({folder}/)")
+    for chapter, seconds, cells, errors in rows:
+        print(f"{chapter:<28}{seconds:>9.1f}{cells:>7}{errors:>8}")
+    print(f"{'total':<28}{sum(r[1] for r in rows):>9.1f}")
+
+
+if __name__ == "__main__":
+    main()

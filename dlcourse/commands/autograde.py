@@ -1,0 +1,55 @@
+"""``dlcourse autograde``: grade every submission of a chapter, in parallel and in isolation."""
+
+import sys
+
+# nbformat imports jsonschema, which imports the optional ``rfc3987_syntax``
+# when installed; that module compiles a grammar at import (over 2 s here) for
+# IRI formats that no notebook schema uses. Marking it absent before nbformat
+# loads removes that cost from every ``dlcourse`` command (the CLI imports the
+# command modules in name order, this one first); jsonschema carries on without it.
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+from dlcourse.grading.pipeline import (DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT,  # noqa: E402
+                                       GradingError, Options, autograde, summary_table)
+from dlcourse.release import ReleaseError, find_root  # noqa: E402
+
+HELP = "grade the submissions of a chapter (parallel, sandboxed, resumable) into the gradebook"
+DESCRIPTION = (
+    "Grade autograde/submitted/<student>/<chapter>/<chapter>.ipynb for every student:\n"
+    "several at once, each kernel in its own working copy with a time limit per\n"
+    "notebook, a memory limit and an output cap; grades go to nbgrader's gradebook.\n"
+    "Stopping and running again grades what is left; --force regrades.\n"
+    "Exit status 0 when every submission received a grade (flagged ones included)."
+)
+
+
+def add_arguments(parser):
+    parser.add_argument("chapter", metavar="CHAPTER")
+    parser.add_argument("--students", nargs="+", metavar="ID", help="only these students")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="submissions at once (default: twice the cores)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                        help=f"seconds per notebook (default {DEFAULT_TIMEOUT:g})")
+    parser.add_argument("--cell-timeout", type=float, default=30.0,
+                        help="seconds per cell before it is interrupted (default 30)")
+    parser.add_argument("--memory", type=int, default=DEFAULT_MEMORY_MB,
+                        help=f"MB of memory per kernel (default {DEFAULT_MEMORY_MB})")
+    parser.add_argument("--output-limit", type=int, default=256,
+                        help="KB of output kept per cell; the rest is cut (default 256)")
+    parser.add_argument("--force", action="store_true", help="regrade submissions already graded")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args):
+    try:
+        root = find_root()
+        options = Options(workers=args.workers, timeout=args.timeout, cell_timeout=args.cell_timeout,
+                          memory_mb=args.memory, output_cap=args.output_limit * 1024,
+                          force=args.force, progress=not args.quiet)
+        result = autograde(root, args.chapter, args.students, options)
+    except (GradingError, ReleaseError) as error:
+        print(f"dlcourse autograde: {error}", file=sys.stderr)
+        return 2
+    print(summary_table(result))
+    return 1 if result.failed else 0

@@ -1,0 +1,43 @@
+"""``dlcourse collect``: bring submissions in from an LMS download or nbgrader's exchange."""
+
+import sys
+
+from dlcourse.grading.collect import DEFAULT_PATTERN, collect_exchange, collect_files
+from dlcourse.grading.pipeline import Course
+from dlcourse.release import find_root
+
+HELP = "place submissions (LMS folder/zip, or nbgrader's exchange) under autograde/submitted/"
+DESCRIPTION = (
+    "Place each student's notebook at autograde/submitted/<student>/<chapter>/<chapter>.ipynb.\n\n"
+    "  dlcourse collect ch01-neurons --from downloads.zip\n"
+    "  dlcourse collect ch01-neurons --from folder/ --pattern '_(?P<student>\\d+)_'\n"
+    "  dlcourse collect ch01-neurons --exchange      (nbgrader collect, on JupyterHub)\n\n"
+    "The student id is the 'student' group of --pattern searched in each file's path\n"
+    f"(default {DEFAULT_PATTERN!r}). Every file that could not be placed is listed."
+)
+
+
+def add_arguments(parser):
+    parser.add_argument("chapter", metavar="CHAPTER")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--from", dest="source", metavar="PATH", help="a folder or zip from the LMS")
+    source.add_argument("--exchange", action="store_true", help="run nbgrader collect")
+    parser.add_argument("--pattern", default=DEFAULT_PATTERN, help="regex with a (?P<student>...) group")
+    parser.add_argument("--force", action="store_true", help="replace existing submissions")
+
+
+def run(args):
+    course = Course(find_root())
+    if args.exchange:
+        status, output = collect_exchange(course, args.chapter)
+        print(output, end="")
+        return status
+    try:
+        result = collect_files(course, args.chapter, args.source, args.pattern, args.force)
+    except ValueError as error:
+        print(f"dlcourse collect: {error}", file=sys.stderr)
+        return 2
+    print(f"placed {len(result.placed)} submission(s) under {course.submitted}")
+    for name, reason in result.unplaced:
+        print(f"  not placed: {name} ({reason})")
+    return 1 if result.unplaced else 0

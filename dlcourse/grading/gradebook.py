@@ -1,0 +1,158 @@
+"""Writing a graded submission into nbgrader's gradebook, once and atomically.
+
+nbgrader's ``SaveAutoGrades`` commits after every cell; here every grade of
+one submission, its comments, and a row of the ``dlcourse_results`` table
+(status, flags and the check message of each test cell) are committed in a
+single transaction of the same sqlite file. A submission counts as graded
+exactly when its row exists, so a run stopped at any moment leaves each
+submission either fully graded or untouched, and running again grades what
+is left. Only the grader's main process writes; workers never open the file.
+
+The extra table is invisible to nbgrader, whose gradebook, formgrader and
+``nbgrader export`` keep working on the same database.
+"""
+
+import json
+import time
+import warnings
+from dataclasses import dataclass, field
+
+from nbgrader.api import Gradebook, MissingEntry
+from sqlalchemy import exc, text
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS dlcourse_results (
+    assignment TEXT NOT NULL,
+    student TEXT NOT NULL,
+    status TEXT NOT NULL,
+    score REAL NOT NULL,
+    max_score REAL NOT NULL,
+    flags TEXT NOT NULL,
+    cells TEXT NOT NULL,
+    error TEXT NOT NULL,
+    seconds REAL NOT NULL,
+    graded_at REAL NOT NULL,
+    PRIMARY KEY (assignment, student)
+)"""
+
+
+@dataclass
+class CellGrade:
+    grade_id: str
+    points: float
+    max_points: float
+    message: str = ""      # the check's output or error (never the test's source)
+    outcome: str = "pass"  # pass, partial, fail, manual
+
+
+@dataclass
+class Outcome:
+    """The grade of one submission: what the gradebook and the reports read."""
+
+    student: str
+    chapter: str
+    status: str                  # graded, timeout, memory, crashed, unreadable, missing, error
+    cells: list = field(default_factory=list)
+    flags: list = field(default_factory=list)
+    error: str = ""
+    seconds: float = 0.0
+
+    @property
+    def score(self):
+        return sum(c.points for c in self.cells if c.points is not None)
+
+    @property
+    def max_score(self):
+        return sum(c.max_points for c in self.cells)
+
+    @property
+    def gradeable(self):
+        return self.status != "error"
+
+
+def open_gradebook(db_url, course_id="dlcourse"):
+    gradebook = Gradebook(db_url, course_id)
+    gradebook.db.execute(text(_SCHEMA))
+    gradebook.db.commit()
+    return gradebook
+
+
+def graded_students(gradebook, chapter):
+    """Students whose submission of ``chapter`` already has its grade."""
+    rows = gradebook.db.execute(
+        text("SELECT student FROM dlcourse_results WHERE assignment = :a"), {"a": chapter})
+    return {row[0] for row in rows}
+
+
+def save(gradebook, outcome, timestamp=None):
+    """Commit every grade of ``outcome`` and its result row in one transaction."""
+    db = gradebook.db
+    try:
+        with warnings.catch_warnings():
+            # nbgrader's own session handling warns while it creates a submission
+            warnings.simplefilter("ignore", exc.SAWarning)
+            _save(gradebook, outcome, timestamp)
+    except Exception:
+        db.rollback()
+        raise
+
+
+def _save(gradebook, outcome, timestamp):
+    db = gradebook.db
+    gradebook.update_or_create_student(outcome.student)
+    if timestamp:
+        gradebook.update_or_create_submission(outcome.chapter, outcome.student, timestamp=timestamp)
+    else:
+        gradebook.update_or_create_submission(outcome.chapter, outcome.student)
+    for cell in outcome.cells:
+        grade = gradebook.find_grade(cell.grade_id, outcome.chapter, outcome.chapter, outcome.student)
+        grade.auto_score = cell.points
+        grade.needs_manual_grade = cell.points is None or grade.manual_score is not None
+    db.execute(text("DELETE FROM dlcourse_results WHERE assignment = :a AND student = :s"),
+               {"a": outcome.chapter, "s": outcome.student})
+    db.execute(text(
+        "INSERT INTO dlcourse_results VALUES (:a, :s, :status, :score, :max, :flags, :cells, "
+        ":error, :seconds, :t)"), {
+            "a": outcome.chapter, "s": outcome.student, "status": outcome.status,
+            "score": outcome.score, "max": outcome.max_score, "flags": json.dumps(outcome.flags),
+            "cells": json.dumps([c.__dict__ for c in outcome.cells]), "error": outcome.error,
+            "seconds": outcome.seconds, "t": time.time()})
+    db.commit()
+
+
+def forget(gradebook, chapter, students=None):
+    """Drop stored results so that they are graded again (``--force``)."""
+    if students is None:
+        gradebook.db.execute(text("DELETE FROM dlcourse_results WHERE assignment = :a"), {"a": chapter})
+    else:
+        for student in students:
+            gradebook.db.execute(
+                text("DELETE FROM dlcourse_results WHERE assignment = :a AND student = :s"),
+                {"a": chapter, "s": student})
+    gradebook.db.commit()
+
+
+def load(gradebook, chapter=None):
+    """Stored outcomes (all chapters, or one), sorted by chapter then student."""
+    query = "SELECT assignment, student, status, flags, cells, error, seconds FROM dlcourse_results"
+    params = {}
+    if chapter:
+        query += " WHERE assignment = :a"
+        params["a"] = chapter
+    outcomes = []
+    for a, s, status, flags, cells, error, seconds in gradebook.db.execute(text(query), params):
+        outcomes.append(Outcome(s, a, status, [CellGrade(**c) for c in json.loads(cells)],
+                                json.loads(flags), error, seconds))
+    return sorted(outcomes, key=lambda o: (o.chapter, o.student))
+
+
+def assignment_cells(gradebook, chapter):
+    """``[(grade_id, max_points)]`` of a released chapter, in notebook order; raises MissingEntry."""
+    notebook = gradebook.find_notebook(chapter, chapter)
+    order = {cell.name: i for i, cell in enumerate(notebook.source_cells)}
+    cells = sorted(notebook.grade_cells, key=lambda c: order.get(c.name, 0))
+    return [(c.name, float(c.max_score)) for c in cells]
+
+
+__all__ = ["CellGrade", "MissingEntry", "Outcome", "assignment_cells", "forget",
+           "graded_students", "load", "open_gradebook", "save"]

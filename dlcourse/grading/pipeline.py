@@ -1,0 +1,428 @@
+"""Grading every submission of a chapter: several at once, each in isolation, resumable.
+
+The steps for one chapter::
+
+    submitted/<student>/<chapter>/<chapter>.ipynb
+        -> prepare (this process: read, repair with nbgrader's preprocessors, scan)
+        -> run      (a forked worker per submission, its kernel in the sandbox)
+        -> score    (this process: nbgrader's rules, checks confirmed outside the kernel)
+        -> save     (this process alone writes the gradebook, one transaction each)
+        -> autograded/<student>/<chapter>/<chapter>.ipynb
+
+At most ``workers`` submissions run at the same time. A worker that outlives
+its notebook's time limit by more than a grace period is killed with its
+kernel. Grading stops and resumes cleanly: a submission whose result is in
+the gradebook is skipped unless ``force`` is given.
+"""
+
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from pathlib import Path
+
+import nbformat
+from nbgrader.utils import parse_utc
+from tqdm import tqdm
+
+from dlcourse.grading import gradebook as store
+from dlcourse.grading import sandbox, scoring
+from dlcourse.grading.sanitize import Unreadable, prepare
+from dlcourse.grading.worker import Task, task_fields, worker_main
+
+GRACE_SECONDS = 30.0
+SCRATCH_PREFIX = "dlcourse-grading-"
+EXTRA_FILES_LIMIT = 50 * 2**20  # bytes of a student's own extra files copied to the working copy
+KEY_TASK = ".answer-key"  # the reference solution's run (no student id starts with a dot)
+DEFAULT_TIMEOUT = 120.0
+DEFAULT_MEMORY_MB = 2048
+
+
+class GradingError(RuntimeError):
+    """Grading cannot start; the message says what to do."""
+
+
+@dataclass
+class Course:
+    """The folders of a course (the layout of ``nbgrader_config.py``)."""
+
+    root: Path
+
+    def __post_init__(self):
+        self.root = Path(self.root).resolve()
+
+    source = property(lambda self: self.root / "solutions")
+    release = property(lambda self: self.root / "course")
+    submitted = property(lambda self: self.root / "autograde" / "submitted")
+    autograded = property(lambda self: self.root / "autograde" / "autograded")
+    feedback = property(lambda self: self.root / "autograde" / "feedback")
+    reports = property(lambda self: self.root / "autograde" / "reports")
+    state = property(lambda self: self.root / "autograde" / ".grading")
+    db_path = property(lambda self: self.root / "autograde" / "gradebook.db")
+
+    @property
+    def db_url(self):
+        return f"sqlite:///{self.db_path}"
+
+
+@dataclass
+class Options:
+    workers: int = 0             # 0: twice the cores (a kernel spends much of its time waiting)
+    timeout: float = DEFAULT_TIMEOUT
+    cell_timeout: float = 30.0
+    memory_mb: int = DEFAULT_MEMORY_MB
+    output_cap: int = 256 * 1024
+    force: bool = False
+    isolate: bool = None         # None: wherever the system allows it
+    progress: bool = True
+
+    def __post_init__(self):
+        limits = {"workers": (self.workers, 0), "timeout": (self.timeout, 1),
+                  "cell_timeout": (self.cell_timeout, 1), "memory_mb": (self.memory_mb, 256),
+                  "output_cap": (self.output_cap, 1024)}
+        for name, (value, least) in limits.items():
+            if value < least:
+                raise GradingError(f"{name} must be at least {least}, got {value}")
+
+
+@dataclass
+class Run:
+    """What one ``autograde`` run did."""
+
+    chapter: str
+    outcomes: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)   # already graded
+    isolated: bool = False
+    seconds: float = 0.0
+
+    @property
+    def failed(self):
+        return [o for o in self.outcomes if not o.gradeable]
+
+
+# -- finding submissions -----------------------------------------------------------------
+
+
+def find_submissions(course, chapter, students=None):
+    """``[(student, notebook path or None, flags)]`` for every submission folder of ``chapter``."""
+    found = []
+    if not course.submitted.is_dir():
+        return found
+    for folder in sorted(course.submitted.iterdir()):
+        if not folder.is_dir() or folder.name.startswith(".") or (students and folder.name not in students):
+            continue
+        chapter_dir = folder / chapter
+        if not chapter_dir.is_dir():
+            continue
+        expected = chapter_dir / f"{chapter}.ipynb"
+        if expected.is_file():
+            found.append((folder.name, expected, []))
+            continue
+        others = sorted(chapter_dir.glob("*.ipynb"))
+        if len(others) == 1:
+            found.append((folder.name, others[0],
+                          [f"the notebook is named {others[0].name}, expected {expected.name}"]))
+        else:
+            found.append((folder.name, None, [f"no {expected.name} in the submission"]))
+    return found
+
+
+def _timestamp(folder):
+    path = folder / "timestamp.txt"
+    try:
+        return parse_utc(path.read_text().strip()) if path.is_file() else None
+    except (ValueError, OSError):
+        return None
+
+
+# -- running -----------------------------------------------------------------------------
+
+
+class _Slot:
+    def __init__(self, process, task, started, findings, flags, path):
+        self.process, self.task, self.started = process, task, started
+        self.findings, self.flags, self.path = findings, flags, path
+
+
+def _zero(gradebook, student, chapter, status, flags, error=""):
+    cells = [store.CellGrade(gid, 0.0, points, error, "fail")
+             for gid, points in store.assignment_cells(gradebook, chapter)]
+    return store.Outcome(student, chapter, status, cells, flags, error)
+
+
+def _copy_extras(folder, work, limit=None):
+    """Copy the regular files of ``folder`` except notebooks into ``work`` (up to ``limit`` bytes)."""
+    total = 0
+    for extra in sorted(folder.rglob("*")):
+        if (extra.is_symlink() or not extra.is_file() or extra.suffix == ".ipynb"
+                or ".ipynb_checkpoints" in extra.parts):
+            continue
+        total += extra.stat().st_size
+        if limit is not None and total > limit:
+            break
+        target = work / extra.relative_to(folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(extra, target)
+
+
+def _remove_stale_scratch():
+    """Delete working copies left by a grader that was killed (its process is gone)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        pid = folder.name[len(SCRATCH_PREFIX):].split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Grader:
+    """Grades the submissions of one chapter; see :func:`autograde`."""
+
+    def __init__(self, course, chapter, options):
+        self.course, self.chapter, self.options = course, chapter, options
+        self.workers = options.workers or 2 * (os.cpu_count() or 1)
+        self.isolate = sandbox.isolation_available() if options.isolate is None else options.isolate
+        self.context = multiprocessing.get_context("fork")
+        release = course.release / chapter / f"{chapter}.ipynb"
+        if not release.is_file():
+            raise GradingError(f"{release} does not exist: run `dlcourse release {chapter}` first")
+        self.release_nb = nbformat.read(release, as_version=4)
+        _remove_stale_scratch()
+        self.scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+
+    # a task's private folder: work/ (the kernel's) and the worker's result files
+    def _new_task(self, student, notebook, name="submission.ipynb", submitted=None):
+        """A private folder: ``work/`` (the kernel's working copy: the student's extra files,
+        then the chapter's own files over them, as nbgrader does) and the worker's results."""
+        taskdir = self.scratch / student
+        work = taskdir / "work"
+        work.mkdir(parents=True)
+        if submitted is not None:
+            _copy_extras(submitted, work, limit=EXTRA_FILES_LIMIT)
+        _copy_extras(self.course.source / self.chapter, work)
+        nbformat.write(notebook, work / name)
+        hide = [str(self.course.root), str(self.scratch), tempfile.gettempdir(),
+                os.path.expanduser("~")]
+        if self.course.root.parent != Path(self.course.root.anchor):
+            hide.append(str(self.course.root.parent))  # e.g. other courses beside this one
+        return Task(student=student, chapter=self.chapter, taskdir=str(taskdir), notebook=name,
+                    timeout=self.options.timeout, cell_timeout=min(self.options.cell_timeout,
+                                                                   self.options.timeout),
+                    memory_mb=self.options.memory_mb, output_cap=self.options.output_cap,
+                    isolate=self.isolate, hide=hide, expose=sandbox.runtime_folders())
+
+    def _start(self, task):
+        process = self.context.Process(target=worker_main, args=(task_fields(task),), daemon=False)
+        process.start()
+        return process
+
+    # -- the answer key: which test cells record their checks ------------------------------
+
+    def _key_source(self):
+        source = self.course.source / self.chapter / f"{self.chapter}.ipynb"
+        digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+        return source, digest, self.course.state / f"key-{self.chapter}.json"
+
+    def cached_key(self):
+        """``{grade_id: record count}`` of the reference solution's run, if cached for this source."""
+        _, digest, cache = self._key_source()
+        if cache.is_file():
+            saved = json.loads(cache.read_text())
+            if saved.get("digest") == digest:
+                return saved["records"]
+        return None
+
+    def start_key(self):
+        """Start running the source notebook (the answer key) in a worker; returns its slot."""
+        source, _, _ = self._key_source()
+        task = self._new_task(KEY_TASK, nbformat.read(source, as_version=4))
+        return _Slot(self._start(task), task, time.monotonic(), [], [], None)
+
+    def finish_key(self, slot):
+        _, digest, cache = self._key_source()
+        result, executed = self._read_result(slot.task)
+        records = {}
+        if executed is not None:
+            for index, cell in enumerate(executed.cells):
+                meta = cell.metadata.get("nbgrader", {})
+                if meta.get("grade"):
+                    records[meta["grade_id"]] = result["records"].get(str(index), {}).get("count", 0)
+        self.course.state.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps({"digest": digest, "records": records}))
+        return records
+
+    @staticmethod
+    def _read_result(task):
+        try:
+            with open(task.result_path) as f:
+                result = json.load(f)
+            return result, nbformat.read(task.executed_path, as_version=4)
+        except (OSError, ValueError):
+            return None, None
+
+    def _finish(self, slot, gradebook, key):
+        task = slot.task
+        result, executed = self._read_result(task)
+        flags = list(slot.flags)
+        if result is None or executed is None:
+            return _zero(gradebook, task.student, self.chapter, "error", flags,
+                         "the grading worker stopped without a result")
+        if result["status"] == "error":
+            return store.Outcome(task.student, self.chapter, "error", [], flags, result["error"])
+        cells, cell_flags = scoring.score_notebook(executed, result["records"], slot.findings, key)
+        flags += [f"review: {finding}" for finding in slot.findings]
+        flags += cell_flags
+        if result["status"] != "graded":
+            flags.append(f"{result['status']}: {result['error']}")
+        flags += [e for e in result.get("events", []) if e not in " ".join(flags)]
+        if result["truncated"]:
+            flags.append(f"output truncated in {len(result['truncated'])} cell(s) "
+                         f"(over {self.options.output_cap} bytes)")
+        out_dir = self.course.autograded / task.student / self.chapter
+        out_dir.mkdir(parents=True, exist_ok=True)
+        tmp = out_dir / f".{self.chapter}.ipynb.tmp"
+        nbformat.write(executed, tmp)
+        os.replace(tmp, out_dir / f"{self.chapter}.ipynb")
+        return store.Outcome(task.student, self.chapter, result["status"], cells, flags,
+                             result["error"], result["seconds"])
+
+    def run(self, students=None):
+        started = time.monotonic()
+        run = Run(self.chapter, isolated=self.isolate)
+        gradebook = store.open_gradebook(self.course.db_url)
+        try:
+            try:
+                store.assignment_cells(gradebook, self.chapter)
+            except store.MissingEntry:
+                raise GradingError(f"{self.chapter} is not in the gradebook: run "
+                                   f"`dlcourse release {self.chapter}` first") from None
+            submissions = find_submissions(self.course, self.chapter, students)
+            if self.options.force:
+                store.forget(gradebook, self.chapter, [s for s, _, _ in submissions])
+            done = store.graded_students(gradebook, self.chapter)
+            run.skipped = [s for s, _, _ in submissions if s in done]
+            pending = deque(s for s in submissions if s[0] not in done)
+            self._grade(pending, gradebook, run)
+        finally:
+            gradebook.close()
+            shutil.rmtree(self.scratch, ignore_errors=True)
+        run.seconds = time.monotonic() - started
+        return run
+
+    def _grade(self, pending, gradebook, run):
+        bar = tqdm(total=len(pending), unit="nb", disable=not self.options.progress,
+                   desc=f"grading {self.chapter}", dynamic_ncols=True)
+        running, finished = {}, []   # finished: slots waiting for the answer key
+        failed = 0
+        key = self.cached_key() if pending else {}
+        if key is None:  # the answer key runs alongside the first submissions
+            slot = self.start_key()
+            running[slot.process.sentinel] = slot
+
+        def record(outcome, timestamp=None):
+            nonlocal failed
+            if outcome.gradeable:
+                try:
+                    store.save(gradebook, outcome, timestamp)
+                except Exception as error:  # reported in the summary; a rerun tries again
+                    outcome.status, outcome.error = "error", f"gradebook: {error}"
+            if not outcome.gradeable:
+                failed += 1
+            run.outcomes.append(outcome)
+            bar.update(1)
+            bar.set_postfix(done=len(run.outcomes) - failed, failed=failed,
+                            left=len(pending) + len(running) + len(finished))
+
+        try:
+            while pending or running or finished:
+                while pending and len(running) < self.workers:
+                    self._launch(pending.popleft(), gradebook, running, record)
+                for sentinel in wait(list(running), timeout=1.0) if running else ():
+                    slot = running.pop(sentinel)
+                    slot.process.join()
+                    if slot.task.student == KEY_TASK:
+                        key = self.finish_key(slot)
+                    else:
+                        finished.append(slot)
+                while finished and key is not None:
+                    slot = finished.pop(0)
+                    try:
+                        outcome = self._finish(slot, gradebook, key)
+                    except Exception as error:  # never lose the run to one submission
+                        outcome = store.Outcome(slot.task.student, self.chapter, "error", [],
+                                                slot.flags, f"{type(error).__name__}: {error}")
+                    record(outcome, _timestamp(slot.path))
+                for sentinel, slot in list(running.items()):
+                    if time.monotonic() - slot.started > self.options.timeout + GRACE_SECONDS:
+                        slot.process.kill()
+                        slot.process.join()
+                        del running[sentinel]
+                        if slot.task.student == KEY_TASK:
+                            key = {}
+                            continue
+                        record(_zero(gradebook, slot.task.student, self.chapter, "timeout",
+                                     slot.flags + ["timeout: the worker was killed"],
+                                     "the notebook exceeded its time limit"), _timestamp(slot.path))
+        finally:
+            for slot in running.values():
+                slot.process.kill()
+                slot.process.join()
+            bar.close()
+
+    def _launch(self, submission, gradebook, running, record):
+        student, path, flags = submission
+        folder = self.course.submitted / student / self.chapter
+        if path is None:
+            record(_zero(gradebook, student, self.chapter, "missing", flags, flags[0]))
+            return
+        try:
+            prepared = prepare(path, self.release_nb, self.course.db_url, self.chapter, student)
+        except Exception as error:  # whatever the file holds, it gets a grade and a flag
+            if not isinstance(error, Unreadable):
+                error = f"it could not be prepared ({type(error).__name__}: {error})"
+            record(_zero(gradebook, student, self.chapter, "unreadable",
+                         flags + [f"unreadable: {error}"], str(error)), _timestamp(folder))
+            return
+        task = self._new_task(student, prepared.notebook, submitted=folder)
+        slot = _Slot(self._start(task), task, time.monotonic(), prepared.findings,
+                     flags + prepared.flags, folder)
+        running[slot.process.sentinel] = slot
+
+
+def autograde(root, chapter, students=None, options=None):
+    """Grade every (or the named) submission(s) of ``chapter`` in the course at ``root``."""
+    return Grader(Course(root), chapter, options or Options()).run(students)
+
+
+def summary_table(run):
+    """The end-of-run table: one line per graded submission, then the totals."""
+    lines = [f"{'student':<20} {'status':<10} {'score':>12}  flags"]
+    for o in sorted(run.outcomes, key=lambda o: o.student):
+        score = f"{o.score:g}/{o.max_score:g}" if o.cells else "-"
+        flag = "; ".join(o.flags)[:90] if o.flags else ""
+        lines.append(f"{o.student:<20} {o.status:<10} {score:>12}  {flag}")
+    counts = {}
+    for o in run.outcomes:
+        counts[o.status] = counts.get(o.status, 0) + 1
+    lines.append(f"graded {len(run.outcomes) - len(run.failed)} of {len(run.outcomes)} in "
+                 f"{run.seconds:.1f} s ({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))})"
+                 + (f"; {len(run.skipped)} already graded (use --force to regrade)" if run.skipped else ""))
+    lines.append("file-system isolation: " + ("on (private mount and PID namespaces)" if run.isolated
+                 else "OFF - this system does not allow namespaces; kernels can read the course files"))
+    if run.failed:
+        lines.append("could not grade: " + ", ".join(f"{o.student} ({o.error})" for o in run.failed))
+    return "\n".join(lines)
