@@ -243,11 +243,11 @@ def _run_demo(*argv):
     """Run the command module directly (the full CLI imports every command)."""
     import argparse
 
-    from dlcourse.commands import demo
+    from dlcourse.commands import xor_demo
 
-    parser = argparse.ArgumentParser(prog="dlcourse demo")
-    demo.add_arguments(parser)
-    return demo.run(parser.parse_args(list(argv)))
+    parser = argparse.ArgumentParser(prog="dlcourse xor-demo")
+    xor_demo.add_arguments(parser)
+    return xor_demo.run(parser.parse_args(list(argv)))
 
 
 def _learned_rows(text):
@@ -260,7 +260,7 @@ def test_demo_command_learns_xor_and_writes_a_png(tmp_path, capsys):
     from dlcourse.cli import main
 
     out = tmp_path / "pictures" / "xor.png"
-    assert main(["demo", "--out", str(out), "--no-progress"]) == 0
+    assert main(["xor-demo", "--out", str(out), "--no-progress"]) == 0
     with Image.open(out) as image:
         image.verify()
     with Image.open(out) as image:

@@ -94,12 +94,31 @@ def make_samples(root):
     return folder
 
 
+DEMO = Path("autograde") / "demo"
+
+
+def make_demo_course(root):
+    """A fresh course at ``autograde/demo/`` holding chapter 1's source and the nbgrader config."""
+    demo = Path(root) / DEMO
+    if demo.exists():
+        shutil.rmtree(demo)
+    shutil.copytree(Path(root) / "solutions" / CHAPTER, demo / "solutions" / CHAPTER)
+    shutil.copy(Path(root) / "nbgrader_config.py", demo / "nbgrader_config.py")
+    return demo
+
+
 def run_demo(root, workers=0, progress=True, out=print):
-    """Release chapter 1, grade the sample class, write feedback, CSV and report."""
-    course = Course(root)
-    samples = course.root / SAMPLES
+    """Release chapter 1, grade the sample class, write feedback, CSV and report.
+
+    Everything happens in a course of its own under ``autograde/demo/`` (made
+    afresh each time from ``solutions/`` and ``nbgrader_config.py``), so the
+    demo never touches the instructor's gradebook, submissions or feedback.
+    """
+    root = Path(root).resolve()
+    samples = root / SAMPLES
     if not samples.is_dir():
         raise FileNotFoundError(f"no sample class at {samples}")
+    course = Course(make_demo_course(root))
     out(f"releasing {CHAPTER} ...")
     release(course.root, [CHAPTER])
     for notebook in sorted(samples.glob("*.ipynb")):
@@ -113,7 +132,7 @@ def run_demo(root, workers=0, progress=True, out=print):
     feedback = write_feedback(course, CHAPTER)
     csv_path = export_csv(course, course.root / "autograde" / "grades.csv")
     report = write_report(course, CHAPTER)
-    out(f"\nfeedback: {len(feedback)} pages under {course.feedback}")
-    out(f"grades:   {csv_path}")
-    out(f"report:   {report}")
+    out(f"\nfeedback: {len(feedback)} pages under {course.feedback.relative_to(root)}/")
+    out(f"grades:   {csv_path.relative_to(root)}")
+    out(f"report:   {Path(report).relative_to(root)}")
     return run

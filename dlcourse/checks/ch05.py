@@ -1,0 +1,500 @@
+"""Checks for chapter 5, *Backpropagation*: the notes' two-path chain-rule
+example, numerical gradients and the relative error of a gradient check, the
+backward pass of a linear layer and of a sigmoid layer, softmax with
+cross-entropy and its gradient ŷ − y, the forward and backward pass of a whole
+two-layer network, and the "tower" of two steep sigmoids behind the universal
+approximation picture.
+
+Every check takes the student's function(s) and ``hidden=False``; the hidden
+variant (used by the grader) adds edge cases and other random seeds. Values
+are compared with the reference within a tolerance, so any correct formula
+passes. The reference implementations are private functions of this module;
+the library's implementations of the same thing (``dlcourse.nn``'s layers and
+losses, ``dlcourse.functional``'s losses and softmax, ``dlcourse.gradcheck``)
+are refused while the student's function runs.
+"""
+
+import inspect
+
+import numpy as np
+
+from dlcourse.checks.core import (
+    Case,
+    CheckFailure,
+    Part,
+    call_student,
+    check_function,
+    expect_close,
+    graded_parts,
+    random_cases,
+)
+
+__all__ = [
+    "linear_layer",
+    "mlp_forward_backward",
+    "numerical_gradient",
+    "sigmoid_backward",
+    "softmax_cross_entropy",
+    "tower",
+    "two_path_gradient",
+]
+
+
+# -- reference computations ----------------------------------------------------------
+
+
+def _sigmoid(x):
+    x = np.asarray(x, dtype=np.float64)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _ref_two_path_gradient(w):
+    # o = K(p, q) = p + q, p = cos(y), q = sin(z), y = z = w^2:
+    # do/dw = 1 * (-sin y) * 2w + 1 * cos z * 2w
+    w = np.asarray(w, dtype=np.float64)
+    return -2 * w * np.sin(w**2) + 2 * w * np.cos(w**2)
+
+
+def _ref_numerical_gradient(f, x, h=1e-6):
+    x = np.array(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        original = x[index]
+        x[index] = original + h
+        f_plus = float(f(x))
+        x[index] = original - h
+        f_minus = float(f(x))
+        x[index] = original
+        grad[index] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def _ref_relative_error(a, b):
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    return float(np.max(np.abs(a - b)) / max(float(np.max(np.abs(a) + np.abs(b))), 1e-12))
+
+
+def _ref_linear_forward(X, W, b):
+    return np.asarray(X, dtype=np.float64) @ np.asarray(W, dtype=np.float64).T + b
+
+
+def _ref_linear_backward(dout, X, W):
+    dout, X, W = (np.asarray(v, dtype=np.float64) for v in (dout, X, W))
+    return dout @ W, dout.T @ X, dout.sum(axis=0)
+
+
+def _ref_sigmoid_backward(dout, a):
+    return np.asarray(dout, dtype=np.float64) * _sigmoid(a) * _sigmoid(-np.asarray(a, dtype=np.float64))
+
+
+def _log_softmax(z):
+    z = np.asarray(z, dtype=np.float64)
+    shifted = z - z.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+def _ref_softmax_cross_entropy(logits, labels):
+    logits = np.asarray(logits, dtype=np.float64)
+    labels = np.asarray(labels)
+    n = logits.shape[0]
+    log_p = _log_softmax(logits)
+    loss = -log_p[np.arange(n), labels].mean()
+    grad = np.exp(log_p)
+    grad[np.arange(n), labels] -= 1.0
+    return float(loss), grad / n
+
+
+def _ref_mlp_forward_backward(X, y, params):
+    X = np.asarray(X, dtype=np.float64)
+    W1, b1, W2, b2 = (np.asarray(params[k], dtype=np.float64) for k in ("W1", "b1", "W2", "b2"))
+    a1 = X @ W1.T + b1
+    h1 = _sigmoid(a1)
+    a2 = h1 @ W2.T + b2
+    loss, delta2 = _ref_softmax_cross_entropy(a2, y)
+    delta1 = (delta2 @ W2) * _sigmoid(a1) * _sigmoid(-a1)
+    grads = {"W1": delta1.T @ X, "b1": delta1.sum(axis=0), "W2": delta2.T @ h1, "b2": delta2.sum(axis=0)}
+    return loss, grads
+
+
+def _ref_tower(x, center, width, height, steepness):
+    x = np.asarray(x, dtype=np.float64)
+    left, right = center - width / 2, center + width / 2
+    return height * (_sigmoid(steepness * (x - left)) - _sigmoid(steepness * (x - right)))
+
+
+_OWN = (_sigmoid, _ref_two_path_gradient, _ref_numerical_gradient, _ref_relative_error,
+        _ref_linear_forward, _ref_linear_backward, _ref_sigmoid_backward, _log_softmax,
+        _ref_softmax_cross_entropy, _ref_mlp_forward_backward, _ref_tower)
+
+
+def _library_functions(*modules, keep=None):
+    """Every function defined in the given library modules, and the methods of
+    their classes (filtered by ``keep(name)`` when given): the reference
+    implementations a student must not call."""
+    found = []
+    for name in modules:
+        try:
+            module = __import__(name, fromlist=["_"])
+        except ImportError:
+            continue
+        for attr, obj in inspect.getmembers(module):
+            if getattr(obj, "__module__", None) != module.__name__:
+                continue
+            if inspect.isfunction(obj) and (keep is None or keep(attr)):
+                found.append(obj)
+            elif inspect.isclass(obj):
+                found.extend(f for fname, f in inspect.getmembers(obj, inspect.isfunction)
+                             if f.__module__ == module.__name__ and (keep is None or keep(fname)))
+    return found
+
+
+def _references(*modules, keep=None):
+    return tuple(_OWN) + tuple(_library_functions(*modules, keep=keep))
+
+
+def _backward_only(name):
+    return name.endswith(("_grad", "_backward")) or name == "backward"
+
+
+# -- exercise 1: the notes' two-path example -----------------------------------------------
+
+
+def two_path_gradient(student, hidden=False):
+    """Exercise 1: ``two_path_gradient(w)`` = do/dw for o = cos(w²) + sin(w²)."""
+    cases = [
+        Case((1.0,), label="w = 1"),
+        Case((0.0,), label="w = 0"),
+        Case((-0.5,), label="w = -0.5"),
+        Case((np.array([0.5, 1.0, 1.5, 2.0]),), label="an array of w: one derivative per entry"),
+        Case((np.array([[0.1, -0.3], [2.5, -1.2]]),), label="a 2-D array keeps its shape"),
+    ]
+    cases += random_cases(10 if hidden else 11, 3, lambda rng: (rng.uniform(-3, 3, size=int(rng.integers(1, 6))),))
+    if hidden:
+        cases += [Case((np.sqrt(np.pi / 4),), label="w = sqrt(pi/4): both paths cancel"),
+                  Case((np.array([7.0, -9.5]),), label="larger |w|")]
+        cases += random_cases(12, 3, lambda rng: (rng.normal(scale=2.0, size=(2, 3)),))
+    check_function(student, _ref_two_path_gradient, cases, name="two_path_gradient",
+                   forbidden=_OWN, rtol=1e-9, atol=1e-12,
+                   hint="sum the two paths: path p gives 1 * (-sin y) * 2w, path q gives 1 * cos z * 2w, "
+                        "with y = z = w^2; do not forget the inner derivative 2w, and use np.sin / np.cos "
+                        "so that an array w works too")
+
+
+# -- exercise 2: numerical gradient and relative error -------------------------------------
+
+
+def _cube_sum(x):
+    return float(np.sum(x**3))
+
+
+def _two_path(x):
+    w = x.reshape(-1)[0]
+    return float(np.cos(w**2) + np.sin(w**2))
+
+
+def _mixed(x):
+    return float(np.sin(x[0]) * np.exp(x[1]) + x[0] * x[1] ** 2)
+
+
+_A = np.array([[0.5, -1.0], [2.0, 0.3], [-0.7, 1.1]])
+
+
+def _tanh_layer(X):
+    return float(np.sum(np.tanh(X @ _A)))
+
+
+def _exp_sum(x):
+    return float(np.sum(np.exp(2 * x)))
+
+
+def _log_sum_exp(x):
+    return float(np.log(np.sum(np.exp(x))))
+
+
+def numerical_gradient(student_gradient, student_relative_error, hidden=False):
+    """Exercise 2: ``numerical_gradient(f, x, h=1e-6)`` and ``relative_error(a, b)`` (partial credit)."""
+    refs = _references("dlcourse.gradcheck")
+
+    def gradient_part():
+        cases = [
+            Case((_two_path, np.array([1.0])), label="the notes' o(w) = cos(w^2) + sin(w^2) at w = 1"),
+            Case((_cube_sum, np.array([1.0, -2.0, 0.5])), label="f(x) = sum(x^3)"),
+            Case((_mixed, np.array([0.3, -0.8])), label="f(x) = sin(x0) exp(x1) + x0 x1^2"),
+            Case((_tanh_layer, np.array([[0.2, -0.4, 1.0], [0.7, 0.1, -0.3]])),
+                 label="x of shape (2, 3): f(X) = sum(tanh(X @ A))"),
+            Case((_exp_sum, np.array([0.4, -0.1])), {"h": 1e-2},
+                 label="h = 1e-2 given: f(x) = sum(exp(2x))"),
+        ]
+        cases += random_cases(20 if hidden else 21, 2, lambda rng: Case(
+            (_log_sum_exp, rng.normal(size=int(rng.integers(1, 6)))), label="f(x) = log(sum(exp(x)))"))
+        if hidden:
+            cases += [
+                Case((_cube_sum, np.arange(24.0).reshape(2, 3, 4) / 10), label="a 3-D x"),
+                Case((_exp_sum, np.array([[0.0]])), {"h": 0.1}, label="x of shape (1, 1), h = 0.1"),
+                Case((_cube_sum, np.array([3.0, -1.0])), {"h": 0.05}, label="h = 0.05: f(x) = sum(x^3)"),
+            ]
+            cases += random_cases(22, 2, lambda rng: Case(
+                (_tanh_layer, rng.normal(size=(int(rng.integers(1, 4)), 3))), label="f(X) = sum(tanh(X @ A))"))
+        check_function(student_gradient, _ref_numerical_gradient, cases, name="numerical_gradient",
+                       forbidden=refs, rtol=1e-6, atol=1e-8,
+                       hint="use centred differences (f(x + h e_i) - f(x - h e_i)) / (2h) for every entry i of x "
+                            "(np.ndindex(x.shape) visits them all, whatever the shape), with the h that is "
+                            "passed in; put x[i] back after each one, and return an array of x's shape. "
+                            "A one-sided difference (f(x + h) - f(x)) / h is not accurate enough")
+
+    def relative_error_part():
+        cases = [
+            Case((np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.0])), label="equal arrays"),
+            Case((np.array([1.0, 2.0]), np.array([1.1, 2.0])), label="one entry off by 0.1"),
+            Case((np.array([[1e-3, -2e-3], [0.0, 5e-4]]), np.array([[1.1e-3, -2e-3], [0.0, 5e-4]])),
+                 label="small gradients: the error is relative to their size"),
+            Case((np.array([0.0, 0.0]), np.array([0.0, 0.0])), label="both zero: no division by zero"),
+            Case((np.array([3.0]), np.array([-3.0])), label="opposite signs"),
+        ]
+        cases += random_cases(23 if hidden else 24, 3, lambda rng: Case(
+            (a := rng.normal(size=(2, 3)), a + rng.normal(scale=1e-6, size=(2, 3)))))
+        if hidden:
+            cases += [Case((np.array([1e-20]), np.array([2e-20])), label="tiny numbers: the floor 1e-12 applies"),
+                      Case((np.array(2.0), np.array(2.5)), label="0-d arrays")]
+            cases += random_cases(25, 3, lambda rng: Case(
+                (rng.normal(size=4) * 100, rng.normal(size=4) * 100)))
+        check_function(student_relative_error, _ref_relative_error, cases, name="relative_error",
+                       forbidden=refs, rtol=1e-9, atol=1e-15,
+                       hint="max over all entries of |a - b|, divided by max(max over all entries of (|a| + |b|), "
+                            "1e-12): two maxima over the whole arrays, not one ratio per entry")
+
+    return graded_parts([Part("numerical_gradient", 1, gradient_part),
+                         Part("relative_error", 1, relative_error_part)])
+
+
+# -- exercise 3: the linear layer --------------------------------------------------------------
+
+
+def _layer(rng, n=None, d_in=None, d_out=None):
+    n = int(rng.integers(1, 7)) if n is None else n
+    d_in = int(rng.integers(1, 6)) if d_in is None else d_in
+    d_out = int(rng.integers(1, 6)) if d_out is None else d_out
+    return rng.normal(size=(n, d_in)), rng.normal(size=(d_out, d_in)), rng.normal(size=d_out), \
+        rng.normal(size=(n, d_out))
+
+
+def linear_layer(student_forward, student_backward, hidden=False):
+    """Exercise 3: ``linear_forward(X, W, b)`` and ``linear_backward(dout, X, W) -> (dX, dW, db)``."""
+    refs = _references("dlcourse.nn.linear", "dlcourse.nn.container", "dlcourse.gradcheck")
+    rng = np.random.default_rng(31 if hidden else 30)
+    shapes = [(3, 4, 4), (4, 3, 2), (1, 3, 5), (5, 1, 1), (6, 2, 3)]
+    if hidden:
+        shapes += [(1, 1, 1), (20, 7, 9), (8, 5, 5)]
+    layers = [_layer(rng, *s) for s in shapes]
+    worked = (np.array([[1.0, 2.0], [3.0, -1.0]]), np.array([[0.5, -1.0], [2.0, 0.0], [1.0, 1.0]]),
+              np.array([0.1, -0.2, 0.3]), np.array([[1.0, 0.0, -1.0], [0.5, 2.0, 1.0]]))
+
+    def forward_part():
+        cases = [Case(layer[:3], label=f"X {layer[0].shape}, W {layer[1].shape}") for layer in layers]
+        cases.insert(1, Case(worked[:3], label="2 samples, 2 inputs, 3 outputs"))
+        check_function(student_forward, _ref_linear_forward, cases, name="linear_forward", forbidden=refs,
+                       rtol=1e-10, atol=1e-12,
+                       hint="one row per sample: X @ W.T + b, of shape (N, out); W has one row per output unit")
+
+    def backward_part():
+        cases = [Case((worked[3], worked[0], worked[1]), label="2 samples, 2 inputs, 3 outputs")]
+        cases += [Case((layer[3], layer[0], layer[1]), label=f"dout {layer[3].shape}, X {layer[0].shape}, "
+                       f"W {layer[1].shape}") for layer in layers]
+        check_function(student_backward, _ref_linear_backward, cases, name="linear_backward", forbidden=refs,
+                       rtol=1e-10, atol=1e-12,
+                       hint="dX = dout @ W (N, in), dW = dout.T @ X (out, in), the shape of W, and db = the SUM "
+                            "of dout over the samples (out,); each sample adds its own contribution")
+
+    return graded_parts([Part("linear_forward", 1, forward_part), Part("linear_backward", 2, backward_part)])
+
+
+# -- exercise 4: the sigmoid layer's backward pass ----------------------------------------------
+
+
+def sigmoid_backward(student, hidden=False):
+    """Exercise 4: ``sigmoid_backward(dout, a) = dout * sigma'(a)``."""
+    refs = _references("dlcourse.nn.activation", "dlcourse.nn.container", "dlcourse.gradcheck",
+                       "dlcourse.functional.activations", keep=_backward_only)
+    landmarks = np.array([-1000.0, -50.0, -20.0, -3.0, -1.0, 0.0, 1.0, 3.0, 20.0, 50.0, 1000.0])
+    cases = [
+        Case((np.ones(11), landmarks), label="dout = 1: the derivative itself, from -1000 to 1000"),
+        Case((np.array([2.0]), np.array([0.0])), label="sigma'(0) = 1/4, times dout = 2"),
+        Case((np.array([[1.0, -2.0, 0.5], [3.0, 0.0, -1.0]]), np.array([[0.5, -1.0, 2.0], [0.0, 4.0, -3.0]])),
+             label="a batch (2, 3): elementwise"),
+    ]
+    cases += random_cases(40 if hidden else 41, 3, lambda rng: (
+        s := (int(rng.integers(1, 6)), int(rng.integers(1, 5))), rng.normal(size=s), rng.normal(scale=4, size=s))[1:])
+    if hidden:
+        cases += [Case((np.full(6, -3.0), np.array([-745.0, -710.0, -709.0, 709.0, 710.0, 745.0])),
+                       label="near the edges of exp's range"),
+                  Case((np.linspace(-2, 2, 24).reshape(2, 3, 4), np.linspace(-30, 30, 24).reshape(2, 3, 4)),
+                       label="a 3-D batch")]
+        cases += random_cases(42, 3, lambda rng: (rng.normal(size=(3, 4)), rng.normal(scale=30, size=(3, 4))))
+    check_function(student, _ref_sigmoid_backward, cases, name="sigmoid_backward", forbidden=refs,
+                   rtol=1e-7, atol=1e-12,
+                   hint="multiply the incoming gradient by sigma'(a) = s (1 - s) with s = sigma(a), elementwise, "
+                        "at the pre-activation a (not at s); compute s stably (exp(-|a|)), since "
+                        "exp(-a) / (1 + exp(-a))^2 gives inf / inf = nan for very negative a")
+
+
+# -- exercise 5: softmax with cross-entropy -------------------------------------------------------
+
+
+def _logit_case(rng, scale=3.0):
+    n, c = int(rng.integers(1, 7)), int(rng.integers(2, 6))
+    return Case((rng.normal(scale=scale, size=(n, c)), rng.integers(0, c, size=n)),
+                label=f"random logits ({n}, {c})")
+
+
+def softmax_cross_entropy(student, hidden=False):
+    """Exercise 5: ``softmax_cross_entropy(logits, labels) -> (loss, dlogits)``, mean over the batch."""
+    refs = _references("dlcourse.functional.losses", "dlcourse.functional.softmax", "dlcourse.nn.loss",
+                       "dlcourse.nn.activation", "dlcourse.gradcheck")
+    cases = [
+        Case((np.array([[2.0, 1.0, 0.1]]), np.array([0])), label="one sample, true class 0"),
+        Case((np.array([[0.0, 0.0, 0.0, 0.0]]), np.array([2])), label="equal logits: loss log 4"),
+        Case((np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]), np.array([2, 0])),
+             label="two samples: the gradient is divided by N = 2"),
+        Case((np.array([[1000.0, 0.0, -1000.0], [5.0, 1005.0, 0.0]]), np.array([2, 1])),
+             label="huge logits: softmax underflows to 0 for the true class"),
+    ]
+    cases += random_cases(50 if hidden else 51, 4, _logit_case)
+    if hidden:
+        cases += [
+            Case((np.array([[-800.0, 800.0]]), np.array([0])), label="loss 1600"),
+            Case((np.full((3, 5), -1e4), np.array([0, 4, 2])), label="very negative equal logits"),
+            Case((np.array([[0.3, -0.3]]), np.array([1])), label="two classes"),
+        ]
+        cases += random_cases(52, 4, lambda rng: _logit_case(rng, scale=300.0))
+    check_function(student, _ref_softmax_cross_entropy, cases, name="softmax_cross_entropy", forbidden=refs,
+                   rtol=1e-8, atol=1e-12,
+                   hint="loss = mean over samples of -log softmax(z)[label], with log softmax(z) = "
+                        "(z - max) - log(sum(exp(z - max))) per row (never log of a 0); the gradient is "
+                        "(softmax(z) - one_hot(labels)) / N, of shape (N, C)")
+
+
+# -- exercise 6: a two-layer network, forward and backward ------------------------------------------
+
+
+_PARAM_SHAPES = {"W1": "(H, D)", "b1": "(H,)", "W2": "(C, H)", "b2": "(C,)"}
+
+
+def _mlp_case(rng, n=None, d=None, h=None, c=None, scale=1.0, label=None):
+    n = int(rng.integers(1, 9)) if n is None else n
+    d = int(rng.integers(1, 5)) if d is None else d
+    h = int(rng.integers(1, 7)) if h is None else h
+    c = int(rng.integers(2, 5)) if c is None else c
+    params = {"W1": rng.normal(scale=scale, size=(h, d)), "b1": rng.normal(scale=scale, size=h),
+              "W2": rng.normal(scale=scale, size=(c, h)), "b2": rng.normal(scale=scale, size=c)}
+    return Case((rng.normal(size=(n, d)), rng.integers(0, c, size=n), params),
+                label=label or f"N={n}, D={d}, H={h}, C={c}")
+
+
+def _mlp_cases(hidden):
+    xor = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    xor_params = {"W1": np.array([[20.0, 20.0], [-20.0, -20.0]]), "b1": np.array([-10.0, 30.0]),
+                  "W2": np.array([[-10.0, -10.0], [10.0, 10.0]]), "b2": np.array([10.0, -10.0])}
+    rng = np.random.default_rng(60 if hidden else 61)
+    cases = [
+        Case((xor, np.array([0, 1, 1, 0]), xor_params), label="XOR with hand-set weights (OR and NAND units)"),
+        _mlp_case(rng, n=5, d=3, h=4, c=3),
+        _mlp_case(rng, n=1, d=2, h=3, c=2, label="a single sample"),
+        _mlp_case(rng, n=6, d=2, h=1, c=4, label="one hidden unit"),
+    ]
+    cases += [_mlp_case(rng) for _ in range(3)]
+    if hidden:
+        cases += [_mlp_case(rng, scale=8.0, label="large weights: saturated units and large logits"),
+                  _mlp_case(rng, n=40, d=5, h=16, c=6, label="a bigger batch")]
+        cases += [_mlp_case(rng) for _ in range(4)]
+    return cases
+
+
+def _unpack_mlp(result, case):
+    where = f"\n  input: {case.describe()}"
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise CheckFailure(f"`mlp_forward_backward` should return 2 values (loss, grads), got "
+                           f"{type(result).__name__}" + where)
+    loss, grads = result
+    if not isinstance(grads, dict):
+        raise CheckFailure(f"the second value returned by `mlp_forward_backward` should be a dict of gradients "
+                           f"with keys 'W1', 'b1', 'W2', 'b2'; got a {type(grads).__name__}" + where)
+    missing = [k for k in _PARAM_SHAPES if not dict.__contains__(grads, k)]
+    if missing:
+        raise CheckFailure(f"the gradients dict returned by `mlp_forward_backward` has no key(s) {missing}; "
+                           f"it has {sorted(map(str, dict.keys(grads)))}" + where)
+    return loss, {k: dict.__getitem__(grads, k) for k in _PARAM_SHAPES}
+
+
+def mlp_forward_backward(student, hidden=False):
+    """Exercise 6: ``mlp_forward_backward(X, y, params) -> (loss, grads)`` (partial credit)."""
+    refs = _references("dlcourse.nn.linear", "dlcourse.nn.activation", "dlcourse.nn.loss",
+                       "dlcourse.nn.container", "dlcourse.nn.module", "dlcourse.functional.losses",
+                       "dlcourse.functional.softmax", "dlcourse.gradcheck")
+    cases = _mlp_cases(hidden)
+    outcomes = []
+    for case in cases:
+        try:
+            result, noise = call_student(student, *case.args, name="mlp_forward_backward", case=case,
+                                         forbidden=refs)
+            loss, grads = _unpack_mlp(result, case)
+        except CheckFailure as failure:
+            outcomes.append((case, failure, None, None, ()))
+            continue
+        outcomes.append((case, None, loss, grads, noise))
+    if all(failure is not None for _, failure, *_ in outcomes):
+        raise outcomes[0][1]
+
+    def compare(keys, hint):
+        def run():
+            for case, failure, loss, grads, noise in outcomes:
+                if failure is not None:
+                    raise failure
+                exp_loss, exp_grads = _ref_mlp_forward_backward(*case.args)
+                for key in keys:
+                    got = loss if key == "loss" else grads[key]
+                    expected = exp_loss if key == "loss" else exp_grads[key]
+                    what = "the loss" if key == "loss" else f"grads['{key}'] (shape {_PARAM_SHAPES[key]})"
+                    expect_close(got, expected, what + " returned by `mlp_forward_backward`", case,
+                                 rtol=1e-7, atol=1e-10, hint=hint, noise=noise)
+        return run
+
+    return graded_parts([
+        Part("the loss (forward pass)", 1, compare(
+            ["loss"], "a1 = X @ W1.T + b1, h1 = sigmoid(a1), a2 = h1 @ W2.T + b2, then the mean over samples of "
+                      "-log softmax(a2)[label] (computed stably)")),
+        Part("output layer: W2 and b2", 1, compare(
+            ["W2", "b2"], "delta2 = (softmax(a2) - one_hot(y)) / N; dW2 = delta2.T @ h1 and db2 = delta2.sum(axis=0)")),
+        Part("hidden layer: W1 and b1", 2, compare(
+            ["W1", "b1"], "delta1 = (delta2 @ W2) * sigma'(a1), with sigma'(a1) = h1 (1 - h1) at the hidden "
+                          "pre-activation; dW1 = delta1.T @ X and db1 = delta1.sum(axis=0)")),
+    ])
+
+
+# -- exercise 7: a tower from two sigmoids ------------------------------------------------------------
+
+
+def tower(student, hidden=False):
+    """Exercise 7: ``tower(x, center, width, height, steepness)``."""
+    refs = _references("dlcourse.nn.activation", "dlcourse.nn.linear", "dlcourse.nn.container")
+    grid = np.linspace(-2, 4, 13)
+    cases = [
+        Case((grid, 1.0, 2.0, 1.0, 50.0), label="center 1, width 2, height 1, steepness 50"),
+        Case((np.array([0.0, 1.0, 2.0]), 1.0, 2.0, 3.0, 1000.0),
+             label="at the two edges a very steep tower is half its height"),
+        Case((grid, 0.5, 1.0, -2.0, 5.0), label="a negative height, gentle steepness 5"),
+        Case((np.array([[0.0, 0.25], [0.5, 3.0]]), 0.25, 0.5, 1.5, 20.0), label="x of shape (2, 2)"),
+    ]
+    cases += random_cases(70 if hidden else 71, 3, lambda rng: (
+        rng.uniform(-3, 3, size=int(rng.integers(1, 8))), float(rng.uniform(-1, 1)), float(rng.uniform(0.1, 2)),
+        float(rng.normal()), float(rng.uniform(1, 100))))
+    if hidden:
+        cases += [Case((np.array([-1e3, -5.0, 0.0, 5.0, 1e3]), 0.0, 1.0, 1.0, 1e4), label="extremely steep, far x"),
+                  Case((np.array([2.0]), 2.0, 0.1, 4.0, 10.0), label="a narrow gentle tower: height is not reached")]
+        cases += random_cases(72, 3, lambda rng: (
+            rng.uniform(-3, 3, size=(2, 3)), float(rng.uniform(-1, 1)), float(rng.uniform(0.1, 2)),
+            float(rng.normal()), float(rng.uniform(1, 500))))
+    check_function(student, _ref_tower, cases, name="tower", forbidden=refs, rtol=1e-7, atol=1e-9,
+                   hint="height * (sigmoid(steepness * (x - left)) - sigmoid(steepness * (x - right))) with the "
+                        "edges left = center - width / 2 and right = center + width / 2; the rising sigmoid is "
+                        "the left one")

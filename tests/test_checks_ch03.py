@@ -1,0 +1,467 @@
+"""The chapter 3 checks accept correct answers written in different ways and
+reject the usual wrong ones (a penalised bias, a sum instead of a mean, a log
+of a probability that rounded to 0, a forgotten 1/N) with a message that says
+what went wrong."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from dlcourse.checks import ch03
+from dlcourse.checks.core import CheckFailure
+
+
+def _fails(check, *students, fragments=(), hidden=False):
+    with pytest.raises(CheckFailure) as failure:
+        check(*students, hidden=hidden)
+    message = str(failure.value)
+    for fragment in fragments:
+        assert fragment in message, message
+    return message
+
+
+def _stub(*args, **kwargs):
+    raise NotImplementedError()
+
+
+def _augment(X):
+    X = np.asarray(X, dtype=float)
+    return np.column_stack([np.ones(len(X)), X])
+
+
+# -- solutions as the notebook writes them, and other correct ways ----------------------------
+
+
+def fit_line(x, y):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    slope = np.sum((x - x.mean()) * (y - y.mean())) / np.sum((x - x.mean()) ** 2)
+    return slope, y.mean() - slope * x.mean()
+
+
+def fit_line_notes(x, y):
+    # the notes' 2 x 2 system A w = b, solved for (w0, w1)
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    A = np.array([[len(x), x.sum()], [x.sum(), (x * x).sum()]])
+    w0, w1 = np.linalg.solve(A, np.array([y.sum(), (x * y).sum()]))
+    return w1, w0
+
+
+def fit_line_polyfit(x, y):
+    return tuple(np.polyfit(np.asarray(x, dtype=float), np.asarray(y, dtype=float), 1))
+
+
+def normal_equations(X, y):
+    return np.linalg.lstsq(_augment(X), np.asarray(y, dtype=float), rcond=None)[0]
+
+
+def normal_equations_pinv(X, y):
+    return np.linalg.pinv(_augment(X)) @ y
+
+
+def normal_equations_solve(X, y):
+    A = _augment(X)
+    return np.linalg.solve(A.T @ A, A.T @ y)
+
+
+def normal_equations_inverse(X, y):
+    A = _augment(X)
+    return np.linalg.inv(A.T @ A) @ A.T @ y
+
+
+def regression_metrics(y, y_hat):
+    y, y_hat = np.asarray(y, dtype=float), np.asarray(y_hat, dtype=float)
+    mse = np.mean((y_hat - y) ** 2)
+    return mse, np.sqrt(mse), 1.0 - np.sum((y_hat - y) ** 2) / np.sum((y.mean() - y) ** 2)
+
+
+def regression_metrics_other(y, y_hat):
+    mse = float(np.square(np.subtract(y_hat, y)).mean())
+    return [mse, mse ** 0.5, 1 - mse / np.var(y)]
+
+
+def polynomial_features(x, degree):
+    x = np.asarray(x, dtype=float)
+    return np.column_stack([x ** k for k in range(1, degree + 1)])
+
+
+def polynomial_features_vander(x, degree):
+    return np.vander(x, degree + 1, increasing=True)[:, 1:]
+
+
+def ridge(X, y, lam):
+    A = _augment(X)
+    D = np.eye(A.shape[1])
+    D[0, 0] = 0.0
+    return np.linalg.solve(A.T @ A + lam * D, A.T @ y)
+
+
+def ridge_centred(X, y, lam):
+    # centre the data: the bias then drops out, and is recovered from the means
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    w = np.linalg.solve(Xc.T @ Xc + lam * np.eye(X.shape[1]), Xc.T @ yc)
+    return np.concatenate([[y.mean() - X.mean(axis=0) @ w], w])
+
+
+def logistic_loss_and_grad(X, y, w, b):
+    z = X @ w + b
+    p = np.exp(-np.logaddexp(0.0, -z))
+    return np.mean(np.logaddexp(0.0, z) - y * z), X.T @ (p - y) / len(y), np.mean(p - y)
+
+
+def logistic_loss_and_grad_other(X, y, w, b):
+    z = np.asarray(X, dtype=float) @ w + b
+    # -log sigma(z) for y = 1 and -log(1 - sigma(z)) = -log sigma(-z) for y = 0, with a naive sigmoid
+    loss = np.where(y == 1, np.logaddexp(0, -z), np.logaddexp(0, z)).mean()
+    p = 1.0 / (1.0 + np.exp(-z))          # overflows to 1 / inf = 0 for very negative z: still right
+    return float(loss), (p - y) @ X / len(y), float(np.sum(p - y) / len(y))
+
+
+def softmax_cross_entropy(logits, labels):
+    n = len(labels)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    grad = np.exp(log_p)
+    grad[np.arange(n), labels] -= 1.0
+    return -log_p[np.arange(n), labels].mean(), grad / n
+
+
+def softmax_cross_entropy_other(logits, labels):
+    logits = np.asarray(logits, dtype=float)
+    log_z = np.logaddexp.reduce(logits, axis=1)
+    onehot = np.eye(logits.shape[1])[labels]
+    loss = np.mean(log_z - np.sum(onehot * logits, axis=1))
+    return loss, (np.exp(logits - log_z[:, None]) - onehot) / len(labels)
+
+
+# -- correct answers pass -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_correct_answers_pass(hidden, capsys):
+    for f in (fit_line, fit_line_notes, fit_line_polyfit):
+        ch03.fit_line(f, hidden=hidden)
+    for f in (polynomial_features, polynomial_features_vander):
+        ch03.polynomial_features(f, hidden=hidden)
+    for f in (ridge, ridge_centred):
+        ch03.ridge(f, hidden=hidden)
+    assert "\u2713" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_partial_credit_exercises_full_marks(hidden, capsys):
+    for f in (normal_equations, normal_equations_pinv):
+        assert repr(ch03.normal_equations(f, hidden=hidden)) == "2"
+    for f in (regression_metrics, regression_metrics_other):
+        assert repr(ch03.regression_metrics(f, hidden=hidden)) == "3"
+    for f in (logistic_loss_and_grad, logistic_loss_and_grad_other):
+        assert repr(ch03.logistic_loss_and_grad(f, hidden=hidden)) == "2"
+    for f in (softmax_cross_entropy, softmax_cross_entropy_other):
+        assert repr(ch03.softmax_cross_entropy(f, hidden=hidden)) == "3"
+
+
+def test_naive_sigmoid_overflow_warnings_do_not_fail(capsys):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the check must capture them itself
+        assert float(ch03.logistic_loss_and_grad(logistic_loss_and_grad_other, hidden=True)) == 2.0
+
+
+def test_explicit_inverse_passes_on_full_rank_only(capsys):
+    for f in (normal_equations_solve, normal_equations_inverse):
+        assert float(ch03.normal_equations(f, hidden=True)) == 1.0
+    out = capsys.readouterr().out
+    assert "\u2713 full-rank X" in out and "minimum-norm" in out and "lstsq" in out
+
+
+# -- the references agree with the notes and with PyTorch ------------------------------------
+
+
+def test_references_reproduce_the_notes():
+    slope, intercept = ch03._ref_fit_line(ch03._LINE_X, ch03._LINE_Y)
+    assert np.isclose(slope, 0.5) and np.isclose(intercept, -1.5)
+    np.testing.assert_allclose(ch03._ref_normal_equations(ch03._LINE_X[:, None], ch03._LINE_Y), [-1.5, 0.5])
+    X, y = ch03._insurance_table()
+    # w = [1, 1], b = 0 on raw ages: the loss of each y = 0 row is its logit z
+    z = X.sum(axis=1)
+    assert np.isclose(ch03._ref_logistic_loss(X, y, np.ones(2), 0.0),
+                      (np.sum(z[y == 0]) + np.sum(np.log1p(np.exp(-z[y == 1])))) / len(y))
+    assert np.isclose(ch03._ref_logistic_loss(X, y, np.zeros(2), 0.0), np.log(2))
+
+
+def test_references_match_the_library():
+    from dlcourse.datasets import house_prices, insurance_by_age_affordability, line_points
+    from dlcourse.linear_models import LinearRegression, Ridge, polynomial_features as lib_poly
+    from dlcourse.metrics import mse, r2_score, rmse
+
+    houses, price = house_prices()
+    np.testing.assert_array_equal(ch03._house_table()[0], houses)
+    np.testing.assert_array_equal(ch03._house_table()[1], price)
+    X, y = insurance_by_age_affordability()
+    np.testing.assert_array_equal(ch03._insurance_table()[0], X)
+    np.testing.assert_array_equal(ch03._insurance_table()[1], y)
+    x, t = line_points()
+    np.testing.assert_array_equal(x[:, 0], ch03._LINE_X)
+    np.testing.assert_array_equal(t, ch03._LINE_Y)
+    model = LinearRegression().fit(houses, price)
+    np.testing.assert_allclose(ch03._ref_normal_equations(houses, price),
+                               np.r_[model.intercept_, model.coef_], rtol=1e-8)
+    model = Ridge(alpha=3.0).fit(houses / 1000, price)
+    np.testing.assert_allclose(ch03._ref_ridge(houses / 1000, price, 3.0),
+                               np.r_[model.intercept_, model.coef_], rtol=1e-10)
+    v = np.linspace(-2, 2, 9)
+    np.testing.assert_allclose(ch03._ref_polynomial_features(v, 5), lib_poly(v, 5), rtol=1e-14)
+    a, b = np.array([3.0, -0.5, 2.0, 7.0]), np.array([2.5, 0.0, 2.0, 8.0])
+    np.testing.assert_allclose(ch03._ref_regression_metrics(a, b), (mse(a, b), rmse(a, b), r2_score(a, b)))
+
+
+def test_logistic_and_softmax_references_match_torch():
+    rng = np.random.default_rng(5)
+    X, y, w, b = rng.normal(size=(7, 3)), rng.integers(0, 2, size=7), rng.normal(scale=30, size=3), 0.4
+    tw = torch.tensor(w, requires_grad=True)
+    tb = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor(X) @ tw + tb,
+                                                                torch.tensor(y, dtype=torch.float64))
+    loss.backward()
+    ours = ch03._ref_logistic_loss_and_grad(X, y, w, b)
+    np.testing.assert_allclose(ours[0], loss.item(), rtol=1e-12)
+    np.testing.assert_allclose(ours[1], tw.grad.numpy(), rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(ours[2], tb.grad.item(), rtol=1e-10, atol=1e-14)
+
+    logits, labels = rng.normal(scale=300, size=(6, 5)), rng.integers(0, 5, size=6)
+    t = torch.tensor(logits, requires_grad=True)
+    loss = torch.nn.functional.cross_entropy(t, torch.tensor(labels))
+    loss.backward()
+    ours = ch03._ref_softmax_cross_entropy(logits, labels)
+    np.testing.assert_allclose(ours[0], loss.item(), rtol=1e-12)
+    np.testing.assert_allclose(ours[1], t.grad.numpy(), rtol=1e-10, atol=1e-300)
+
+
+# -- typical wrong answers fail with a useful message ------------------------------------
+
+
+def test_fit_line_swapped_order_fails():
+    _fails(ch03.fit_line, lambda x, y: fit_line(x, y)[::-1], fragments=("notes' table", "slope first"))
+
+
+def test_fit_line_uncentred_numerator_fails():
+    def uncentred(x, y):
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        slope = np.sum(x * y) / np.sum((x - x.mean()) ** 2)
+        return slope, y.mean() - slope * x.mean()
+
+    _fails(ch03.fit_line, uncentred, fragments=("value 1 returned by `fit_line`",))
+
+
+def test_normal_equations_without_bias_scores_zero():
+    def no_bias(X, y):
+        return np.linalg.lstsq(np.asarray(X, float), y, rcond=None)[0]
+
+    _fails(ch03.normal_equations, no_bias, fragments=("no part passes", "column of ones", "wrong shape"))
+
+
+def test_normal_equations_bias_last_fails():
+    def bias_last(X, y):
+        theta = normal_equations(X, y)
+        return np.roll(theta, -1)
+
+    _fails(ch03.normal_equations, bias_last, fragments=("theta = [-1.5, 0.5]",))
+
+
+def test_normal_equations_centred_bias_loses_the_rank_deficient_point(capsys):
+    def centred(X, y):
+        X, y = np.asarray(X, float), np.asarray(y, float)
+        w = np.linalg.lstsq(X - X.mean(axis=0), y - y.mean(), rcond=None)[0]
+        return np.concatenate([[y.mean() - X.mean(axis=0) @ w], w])
+
+    # it agrees with the minimum-norm theta except when a column is constant
+    assert float(ch03.normal_equations(centred)) == 2.0
+    assert float(ch03.normal_equations(centred, hidden=True)) == 1.0
+    assert "constant column" in capsys.readouterr().out
+
+
+def test_metrics_sum_instead_of_mean_scores_one_part(capsys):
+    def summed(y, y_hat):
+        sse = np.sum((np.asarray(y_hat) - y) ** 2)
+        return sse, np.sqrt(sse), 1 - sse / np.sum((y - np.mean(y)) ** 2)
+
+    assert float(ch03.regression_metrics(summed)) == 1.0
+    out = capsys.readouterr().out
+    assert "\u2717 MSE" in out and "not the sum" in out and "\u2713 R^2" in out
+
+
+def test_metrics_sample_variance_loses_r2(capsys):
+    def ddof1(y, y_hat):
+        mse = np.mean((np.asarray(y_hat) - y) ** 2)
+        return mse, np.sqrt(mse), 1 - mse / np.var(y, ddof=1)
+
+    assert float(ch03.regression_metrics(ddof1)) == 2.0
+    assert "ddof = 0" in capsys.readouterr().out
+
+
+def test_metrics_wrong_count_fails():
+    _fails(ch03.regression_metrics, lambda y, y_hat: regression_metrics(y, y_hat)[:2],
+           fragments=("should return 3 values",))
+
+
+def test_polynomial_with_bias_column_fails():
+    _fails(ch03.polynomial_features, lambda x, d: np.vander(x, d + 1, increasing=True),
+           fragments=("wrong shape", "no column of ones"))
+
+
+def test_polynomial_transposed_fails():
+    _fails(ch03.polynomial_features, lambda x, d: polynomial_features(x, d).T,
+           fragments=("wrong shape", "same number of values"))
+
+
+def test_polynomial_decreasing_powers_fails():
+    _fails(ch03.polynomial_features, lambda x, d: np.vander(x, d + 1)[:, :-1], fragments=("x**k",))
+
+
+def test_ridge_penalising_the_bias_fails():
+    def notes_formula(X, y, lam):
+        A = _augment(X)
+        return np.linalg.solve(A.T @ A + lam * np.eye(A.shape[1]), A.T @ y)
+
+    _fails(ch03.ridge, notes_formula, fragments=("not penalised", "mean(y)"))
+
+
+def test_ridge_ignoring_lambda_fails():
+    _fails(ch03.ridge, lambda X, y, lam: normal_equations(X, y), fragments=("lambda = 1",))
+
+
+def test_logistic_loss_from_probabilities_loses_the_loss_point(capsys):
+    def naive(X, y, w, b):
+        p = 1.0 / (1.0 + np.exp(-(X @ w + b)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+        return loss, X.T @ (p - y) / len(y), np.mean(p - y)
+
+    assert float(ch03.logistic_loss_and_grad(naive)) == 1.0
+    out = capsys.readouterr().out
+    assert "nan or inf" in out and "np.logaddexp(0, z)" in out and "notes' start" in out
+
+
+def test_logistic_loss_clipped_fails(capsys):
+    def clipped(X, y, w, b):
+        p = np.clip(1.0 / (1.0 + np.exp(-(X @ w + b))), 1e-15, 1 - 1e-15)
+        loss = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+        return loss, X.T @ (p - y) / len(y), np.mean(p - y)
+
+    assert float(ch03.logistic_loss_and_grad(clipped)) == 1.0
+    assert "\u2717 the log loss" in capsys.readouterr().out
+
+
+def test_logistic_gradient_without_mean_fails(capsys):
+    def summed(X, y, w, b):
+        loss, gw, gb = logistic_loss_and_grad(X, y, w, b)
+        return loss, gw * len(y), gb * len(y)
+
+    assert float(ch03.logistic_loss_and_grad(summed)) == 1.0
+    assert "division by N" in capsys.readouterr().out
+
+
+def test_logistic_gradient_wrong_sign_fails(capsys):
+    def flipped(X, y, w, b):
+        loss, gw, gb = logistic_loss_and_grad(X, y, w, b)
+        return loss, -gw, -gb
+
+    assert float(ch03.logistic_loss_and_grad(flipped)) == 1.0
+
+
+def test_softmax_ce_naive_log_loses_the_loss_point(capsys):
+    def naive(logits, labels):
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=1, keepdims=True)
+        n = len(labels)
+        with np.errstate(divide="ignore"):
+            loss = -np.mean(np.log(p[np.arange(n), labels]))
+        onehot = np.eye(logits.shape[1])[labels]
+        return loss, (p - onehot) / n
+
+    assert float(ch03.softmax_cross_entropy(naive)) == 2.0
+    assert "no probability that underflows" in capsys.readouterr().out
+
+
+def test_softmax_ce_gradient_not_averaged_fails(capsys):
+    def per_sample(logits, labels):
+        loss, grad = softmax_cross_entropy(logits, labels)
+        return loss, grad * len(labels)
+
+    assert float(ch03.softmax_cross_entropy(per_sample)) == 1.0
+    assert "divided by the batch size" in capsys.readouterr().out
+
+
+def test_softmax_ce_gradient_sign_fails(capsys):
+    def flipped(logits, labels):
+        loss, grad = softmax_cross_entropy(logits, labels)
+        return loss, -grad
+
+    assert float(ch03.softmax_cross_entropy(flipped)) == 1.0
+
+
+# -- stubs and the reference implementation ------------------------------------------------
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("check", [
+    ch03.fit_line, ch03.normal_equations, ch03.regression_metrics, ch03.polynomial_features,
+    ch03.ridge, ch03.logistic_loss_and_grad, ch03.softmax_cross_entropy,
+])
+def test_stub_fails(check, hidden):
+    _fails(check, _stub, fragments=("not implemented yet",), hidden=hidden)
+
+
+def test_calling_the_library_fails():
+    import dlcourse.functional as F
+    from dlcourse import metrics
+    from dlcourse.linear_models import LinearRegression, Ridge
+    from dlcourse.linear_models import polynomial_features as lib_poly
+    from dlcourse.nn import CrossEntropyLoss
+
+    def via_linear_regression(X, y):
+        model = LinearRegression().fit(X, y)
+        return np.r_[model.intercept_, model.coef_]
+
+    def via_ridge(X, y, lam):
+        model = Ridge(alpha=lam).fit(X, y)
+        return np.r_[model.intercept_, model.coef_]
+
+    def via_line(x, y):
+        model = LinearRegression().fit(np.asarray(x, float)[:, None], y)
+        return model.coef_[0], model.intercept_
+
+    def via_metrics(y, y_hat):
+        return metrics.mse(y, y_hat), metrics.rmse(y, y_hat), metrics.r2_score(y, y_hat)
+
+    def via_bce(X, y, w, b):
+        z = X @ w + b
+        return (F.binary_cross_entropy_with_logits(z, y.astype(float)),
+                X.T @ F.binary_cross_entropy_with_logits_backward(z, y.astype(float)),
+                F.binary_cross_entropy_with_logits_backward(z, y.astype(float)).sum())
+
+    def via_cross_entropy(logits, labels):
+        return F.cross_entropy(logits, labels), F.cross_entropy_backward(logits, labels)
+
+    def via_module(logits, labels):
+        criterion = CrossEntropyLoss()
+        return criterion(logits, labels), criterion.backward()
+
+    def via_log_softmax(logits, labels):
+        log_p = F.log_softmax(logits)
+        n = len(labels)
+        grad = np.exp(log_p)
+        grad[np.arange(n), labels] -= 1
+        return -log_p[np.arange(n), labels].mean(), grad / n
+
+    library = ("reference implementation",)
+    _fails(ch03.fit_line, via_line, fragments=library)
+    _fails(ch03.normal_equations, via_linear_regression, fragments=library)
+    _fails(ch03.ridge, via_ridge, fragments=library)
+    _fails(ch03.polynomial_features, lambda x, d: lib_poly(x, d), fragments=library)
+    _fails(ch03.regression_metrics, via_metrics, fragments=library)
+    _fails(ch03.logistic_loss_and_grad, via_bce, fragments=library)
+    for cheat in (via_cross_entropy, via_module, via_log_softmax):
+        _fails(ch03.softmax_cross_entropy, cheat, fragments=library)
+    _fails(ch03.ridge, lambda *a: ch03._ref_ridge(*a), fragments=library)

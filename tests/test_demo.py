@@ -1,0 +1,100 @@
+"""The README's main job, ``dlcourse demo``, run as a user runs it, on a copy of the course.
+
+It releases chapter 1 in a course of its own, grades the bundled sample class
+(honest, broken and hostile work) and writes feedback, grades and a report.
+The expected verdicts come from what each sample student did.
+"""
+
+import csv
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.course_tools import ROOT
+
+pytestmark = pytest.mark.slow
+
+# student -> (status, points out of 10, or None where only "less than full marks" is certain)
+EXPECTED = {
+    "ada": ("graded", 10),        # the reference solution
+    "alan": ("graded", 10),       # a correct answer in another style
+    "margaret": ("graded", 10),   # correct, but deleted a test cell (restored)
+    "barbara": ("graded", 3),     # left the three hardest exercises unfinished
+    "grace": ("graded", 9),       # one wrong update rule
+    "frances": ("graded", 9),     # one exercise delegates to the library
+    "edsger": ("graded", 0),      # handed in the untouched release
+    "guido": ("graded", 0),       # reads the solutions from disk
+    "linus": ("graded", 1),       # patches the checks
+    "donald": ("timeout", None),  # an endless loop
+    "ken": ("memory", None),      # allocates 16 GB
+    "dennis": ("crashed", None),  # os._exit in a solution cell
+    "john": ("unreadable", 0),    # not valid JSON
+    "mary": ("unreadable", 0),    # an empty file
+}
+HONEST = ("ada", "alan", "barbara", "grace", "edsger")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("course")
+    shutil.copytree(ROOT / "solutions" / "ch01-neurons", root / "solutions" / "ch01-neurons")
+    shutil.copytree(ROOT / "autograde" / "samples", root / "autograde" / "samples")
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    done = subprocess.run([sys.executable, "-m", "dlcourse", "demo", "--workers", "2"], cwd=root,
+                          capture_output=True, text=True, timeout=600)
+    return root, done
+
+
+def _table(stdout):
+    rows = {}
+    for line in stdout.splitlines():
+        words = line.split()
+        if len(words) >= 3 and words[0] in EXPECTED and "/" in words[2]:
+            rows[words[0]] = (words[1], words[2], line)
+    return rows
+
+
+def test_demo_grades_every_sample_student_and_exits_zero(demo):
+    root, done = demo
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rows = _table(done.stdout)
+    assert sorted(rows) == sorted(EXPECTED)
+    for student, (status, points) in EXPECTED.items():
+        got_status, score, line = rows[student]
+        earned, total = (float(x) for x in score.split("/"))
+        assert got_status == status, line
+        assert total == 10, line
+        if points is None:
+            assert earned < 10, line
+        else:
+            assert earned == points, line
+
+
+def test_honest_students_are_not_flagged_and_hostile_ones_are(demo):
+    _, done = demo
+    rows = _table(done.stdout)
+    for student in HONEST:
+        assert rows[student][2].split()[3:] == [], f"an honest submission was flagged: {rows[student][2]}"
+    for student in ("guido", "linus"):
+        assert "review:" in rows[student][2]
+    assert "restored" in rows["margaret"][2]
+
+
+def test_demo_writes_feedback_grades_and_report_away_from_the_real_gradebook(demo):
+    root, done = demo
+    demo_course = root / "autograde" / "demo"
+    with open(demo_course / "autograde" / "grades.csv", newline="") as handle:
+        grades = {row["student"]: row for row in csv.DictReader(handle)}
+    assert sorted(grades) == sorted(EXPECTED)
+    assert float(grades["ada"]["total"]) == 10 and float(grades["edsger"]["total"]) == 0
+    pages = sorted((demo_course / "autograde" / "feedback").glob("*/ch01-neurons/*.html"))
+    assert len(pages) == len(EXPECTED)
+    for page in pages:
+        text = page.read_text()
+        assert "hidden=True" not in text and "BEGIN HIDDEN TESTS" not in text, page
+    assert (demo_course / "autograde" / "reports" / "ch01-neurons" / "report.html").is_file()
+    assert "report:   autograde/demo/autograde/reports/ch01-neurons/report.html" in done.stdout
+    assert not (root / "autograde" / "gradebook.db").exists()
+    assert not (root / "autograde" / "submitted").exists()
