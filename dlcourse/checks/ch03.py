@@ -354,7 +354,7 @@ def regression_metrics(student, hidden=False):
 def polynomial_features(student, hidden=False):
     """Exercise 4: ``polynomial_features(x, degree)`` -> columns x, x^2, ..., x^degree."""
     cases = [
-        Case((np.array([1.0, 2.0, 3.0]), 3), label="degree 3"),
+        Case((np.array([1.0, 2.0, 3.0, -1.0]), 3), label="degree 3"),
         Case((np.array([-2.0, 0.0, 0.5, 4.0]), 1), label="degree 1: one column"),
         Case((np.array([-1.0, 0.0, 2.0]), 4), label="negative and zero inputs"),
         Case((np.array([0.7]), 5), label="a single sample"),

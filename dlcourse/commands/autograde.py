@@ -2,17 +2,9 @@
 
 import sys
 
-# nbformat imports jsonschema, which imports the optional ``rfc3987_syntax``
-# when installed; that module compiles a grammar at import (over 2 s here) for
-# IRI formats that no notebook schema uses. Marking it absent before nbformat
-# loads removes that cost from every ``dlcourse`` command (the CLI imports the
-# command modules in name order, this one first); jsonschema carries on without it.
-if "jsonschema" not in sys.modules:
-    sys.modules.setdefault("rfc3987_syntax", None)
-
-from dlcourse.grading.pipeline import (DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT,  # noqa: E402
+from dlcourse.grading.pipeline import (DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT,
                                        GradingError, Options, autograde, summary_table)
-from dlcourse.release import ReleaseError, find_root  # noqa: E402
+from dlcourse.release import ReleaseError, find_root
 
 HELP = "grade the submissions of a chapter (parallel, sandboxed, resumable) into the gradebook"
 DESCRIPTION = (

@@ -1,0 +1,54 @@
+"""The ``dlcourse`` entry point: every verb is listed, has --help, and only its own module loads."""
+
+import subprocess
+import sys
+
+import pytest
+
+from dlcourse.cli import _command_names, _help_line, main
+
+VERBS = sorted(_command_names())
+
+
+def test_every_command_module_is_a_verb():
+    assert {"autograde", "collect", "demo", "export", "feedback", "plot", "release", "report",
+            "validate", "xor-demo"} <= set(VERBS)
+
+
+def test_top_level_help_lists_every_verb_with_its_help_line(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for verb, module in _command_names().items():
+        assert verb in text
+        assert " ".join(_help_line(module).split()) in text
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_every_verb_has_help(verb, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([verb, "--help"])
+    assert exit_info.value.code == 0
+    assert f"usage: dlcourse {verb}" in capsys.readouterr().out
+
+
+def test_an_unknown_verb_is_named_in_the_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["grdae"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "invalid choice: 'grdae'" in err and "autograde" in err
+
+
+def test_no_verb_prints_the_help_and_fails(capsys):
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().out
+
+
+def test_listing_the_commands_does_not_import_nbgrader():
+    code = ("import sys\nfrom dlcourse.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print('nbgrader' in sys.modules, 'dlcourse.grading.pipeline' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split()[-2:] == ["False", "False"]
