@@ -10,7 +10,7 @@ HELP = "release ch01, grade the sample class in autograde/samples/, write feedba
 
 
 def add_arguments(parser):
-    parser.add_argument("--workers", type=int, default=0, help="parallel submissions (default: cores)")
+    parser.add_argument("--workers", type=int, default=0, help="submissions at once (default: twice the cores)")
     parser.add_argument("--make-samples", action="store_true",
                         help="(re)write the sample class from the current chapter 1 and stop")
 
