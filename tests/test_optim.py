@@ -362,3 +362,39 @@ def test_gradient_of_the_wrong_shape():
     p.grad = np.zeros(3)
     with pytest.raises(ValueError, match=r"\(3,\) does not match parameter of shape \(2, 3\)"):
         optim.SGD([p], lr=0.1).step()
+
+
+@pytest.mark.parametrize("make, rule, hyper", [
+    (optim.Adam, "adam_step", dict(lr=0.01, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                                   amsgrad=False, maximize=False, decoupled_weight_decay=False)),
+    (optim.Adam, "adam_step", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1,
+                                   amsgrad=True, maximize=True, decoupled_weight_decay=False)),
+    (optim.AdamW, "adam_step", dict(lr=0.01, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.05,
+                                    amsgrad=False, maximize=False, decoupled_weight_decay=True)),
+    (optim.SGD, "sgd_step", dict(lr=0.05, momentum=0.9, dampening=0.0, weight_decay=0.0,
+                                 nesterov=True, maximize=False)),
+    (optim.SGD, "sgd_step", dict(lr=0.05, momentum=0.5, dampening=0.3, weight_decay=0.01,
+                                 nesterov=False, maximize=True)),
+], ids=["adam", "adam-amsgrad-l2-maximize", "adamw", "sgd-nesterov", "sgd-dampening-wd"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_optimizer_in_place_gives_the_functional_rule_bit_for_bit(make, rule, hyper, dtype):
+    rng = np.random.default_rng(3)
+    start = rng.normal(size=(4, 3)).astype(dtype)
+    p = Parameter(start.copy())
+    keywords = {k: v for k, v in hyper.items() if k != "decoupled_weight_decay"}
+    opt = make([p], **keywords)
+    step = getattr(F, rule)
+    theta, state = start.copy(), {}
+    buffer_ids = None
+    for _ in range(25):
+        grad = rng.normal(size=start.shape).astype(dtype)
+        p.grad = grad.copy()
+        opt.step()
+        theta, state = step(theta, grad, state, **hyper)
+        ids = {k: id(v) for k, v in opt.state[p].items() if isinstance(v, np.ndarray)}
+        assert buffer_ids in (None, ids), "the optimizer re-allocated its state buffers"
+        buffer_ids = ids
+    np.testing.assert_array_equal(p.data, theta)
+    assert p.data.dtype == dtype
+    for key, value in state.items():
+        np.testing.assert_array_equal(opt.state[p][key], value)

@@ -33,6 +33,43 @@ def adam_step(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weig
     return param - step_size * (m / denom), new_state
 
 
+def adam_step_(param, grad, state, *, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+               amsgrad=False, maximize=False, decoupled_weight_decay=False):
+    """:func:`adam_step` in place: updates ``param`` and the buffers in ``state``.
+
+    The same operations in the same order (so the same numbers, bit for bit),
+    with one temporary array instead of a new array per operation.
+    """
+    beta1, beta2 = betas
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            param *= 1 - lr * weight_decay
+        else:
+            g = g + weight_decay * param
+    if "exp_avg" not in state:
+        state.update(step=0, exp_avg=np.zeros_like(param), exp_avg_sq=np.zeros_like(param))
+    if amsgrad and "max_exp_avg_sq" not in state:
+        state["max_exp_avg_sq"] = np.zeros_like(param)
+    state["step"] += 1
+    step, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+    tmp = np.multiply(g, 1 - beta1, dtype=m.dtype)
+    m *= beta1
+    m += tmp
+    np.multiply(g, 1 - beta2, out=tmp, casting="same_kind")
+    tmp *= g
+    v *= beta2
+    v += tmp
+    if amsgrad:
+        v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+    np.sqrt(v, out=tmp)
+    tmp /= (1 - beta2 ** step) ** 0.5
+    tmp += eps
+    np.divide(m, tmp, out=tmp)
+    tmp *= lr / (1 - beta1 ** step)
+    param -= tmp
+
+
 class Adam(Optimizer):
     r"""Adam (Kingma & Ba, 2015; chapter: adaptive learning rates).
 
@@ -58,6 +95,7 @@ class Adam(Optimizer):
     """
 
     rule = staticmethod(adam_step)
+    inplace_rule = staticmethod(adam_step_)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  amsgrad=False, *, maximize=False, decoupled_weight_decay=False):

@@ -40,6 +40,10 @@ class Optimizer:
 
     #: the pure update function; set by each subclass
     rule = None
+    #: optional in-place twin of ``rule`` (same arithmetic, updates the parameter
+    #: and the state's buffers where they are, so a training loop does not
+    #: allocate new arrays every step); ``step()`` uses it when present
+    inplace_rule = None
 
     def __init__(self, params, defaults):
         if isinstance(params, (Parameter, np.ndarray, dict)):
@@ -116,8 +120,11 @@ class Optimizer:
                 if p.grad is None:
                     continue
                 grad = self._checked_grad(p)
-                rule = type(self).rule
-                new_data, self.state[p] = rule(p.data, grad, self.state.get(p, {}), **hyper)
+                inplace = type(self).inplace_rule
+                if inplace is not None:
+                    inplace(p.data, grad, self.state.setdefault(p, {}), **hyper)
+                    continue
+                new_data, self.state[p] = type(self).rule(p.data, grad, self.state.get(p, {}), **hyper)
                 p.data[...] = new_data
         return loss
 

@@ -30,6 +30,24 @@ def sgd_step(param, grad, state, *, lr=1e-3, momentum=0.0, dampening=0.0,
     return param - lr * g, state
 
 
+def sgd_step_(param, grad, state, *, lr=1e-3, momentum=0.0, dampening=0.0,
+              weight_decay=0.0, nesterov=False, maximize=False):
+    """:func:`sgd_step` in place: updates ``param`` and the momentum buffer in ``state``
+    (the same operations in the same order, so the same numbers)."""
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        g = g + weight_decay * param
+    if momentum != 0:
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            buf = state["momentum_buffer"] = np.array(g, copy=True)
+        else:
+            buf *= momentum
+            buf += g if dampening == 0 else (1 - dampening) * g
+        g = g + momentum * buf if nesterov else buf
+    param -= lr * g
+
+
 class SGD(Optimizer):
     r"""Gradient descent with optional momentum (chapter: optimisation).
 
@@ -71,6 +89,7 @@ class SGD(Optimizer):
     """
 
     rule = staticmethod(sgd_step)
+    inplace_rule = staticmethod(sgd_step_)
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False):
