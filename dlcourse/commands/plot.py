@@ -6,6 +6,7 @@ import os
 import pathlib
 import sys
 
+from dlcourse.commands._arguments import positive_float, positive_int
 from dlcourse.descent_presets import (
     DEFAULT_OPTIMIZERS,
     SETTINGS,
@@ -51,26 +52,6 @@ example:
 DESCRIPTION = _description()
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number > 0; got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number > 0; got {value}")
-    return value
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number > 0; got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0; got {text!r}")
-    return value
-
-
 def _optimizer_list(text):
     names = [name.strip().lower() for name in text.split(",") if name.strip()]
     valid = available_optimizers()
@@ -87,7 +68,7 @@ def _learning_rates(text):
     """``0.05`` (one rate for all) or ``sgd=0.01,adam=0.1`` (per optimizer)."""
     if "=" not in text:
         try:
-            return _positive_float(text)
+            return positive_float(text)
         except argparse.ArgumentTypeError as error:
             raise argparse.ArgumentTypeError(f"learning rate {error}") from None
     rates = {}
@@ -98,7 +79,7 @@ def _learning_rates(text):
         if name not in valid:
             raise argparse.ArgumentTypeError(f"unknown optimizer {name!r}; choose from: {', '.join(valid)}")
         try:
-            rates[name] = _positive_float(value.strip())
+            rates[name] = positive_float(value.strip())
         except argparse.ArgumentTypeError as error:
             raise argparse.ArgumentTypeError(f"learning rate of {name} {error}") from None
     return rates
@@ -133,17 +114,17 @@ def add_arguments(parser):
     parser.add_argument("--lr", type=_learning_rates, default=None, metavar="RATE",
                         help="one learning rate for all, or name=rate,... "
                              "(default: per function and optimizer)")
-    parser.add_argument("--steps", type=_positive_int, default=None, metavar="N",
+    parser.add_argument("--steps", type=positive_int, default=None, metavar="N",
                         help="number of optimizer steps (default: per function)")
     parser.add_argument("--start", type=_start, default=None, metavar="X[,Y]",
                         help="starting point (default: per function)")
     parser.add_argument("--out", type=_output, default=None, metavar="FILE",
                         help="output file: .png (picture), .gif or .mp4 (animation); default FUNCTION.png")
-    parser.add_argument("--fps", type=_positive_int, default=10,
+    parser.add_argument("--fps", type=positive_int, default=10,
                         help="animation frames per second (default 10)")
-    parser.add_argument("--stride", type=_positive_int, default=None, metavar="K",
+    parser.add_argument("--stride", type=positive_int, default=None, metavar="K",
                         help="animate every K-th step (default: about 100 frames at most)")
-    parser.add_argument("--dpi", type=_positive_int, default=100, help="resolution (default 100)")
+    parser.add_argument("--dpi", type=positive_int, default=100, help="resolution (default 100)")
 
 
 def _fail(message):

@@ -3,6 +3,8 @@
 import argparse
 import pathlib
 
+from dlcourse.commands._arguments import positive_float, positive_int
+
 HELP = "train a 2-2-1 sigmoid network on XOR, print what it learned and save a picture"
 
 DESCRIPTION = f"""{HELP}.
@@ -22,26 +24,6 @@ example:
 """
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number > 0; got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number > 0; got {value}")
-    return value
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number > 0; got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be a number > 0; got {value}")
-    return value
-
-
 def _png_path(text):
     path = pathlib.Path(text)
     if path.suffix.lower() != ".png":
@@ -52,8 +34,8 @@ def _png_path(text):
 def add_arguments(parser):
     parser.add_argument("--out", type=_png_path, default=pathlib.Path("xor_demo.png"),
                         help="where to write the PNG (default: xor_demo.png in the current directory)")
-    parser.add_argument("--epochs", type=_positive_int, default=1000, help="training epochs (default 1000)")
-    parser.add_argument("--lr", type=_positive_float, default=2.0, help="learning rate (default 2.0)")
+    parser.add_argument("--epochs", type=positive_int, default=1000, help="training epochs (default 1000)")
+    parser.add_argument("--lr", type=positive_float, default=2.0, help="learning rate (default 2.0)")
     parser.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default 0.9)")
     parser.add_argument("--loss", choices=("bce", "mse"), default="bce",
                         help="binary cross-entropy (default) or mean squared error")
