@@ -465,3 +465,22 @@ def test_calling_the_library_fails():
     for cheat in (via_cross_entropy, via_module, via_log_softmax):
         _fails(ch03.softmax_cross_entropy, cheat, fragments=library)
     _fails(ch03.ridge, lambda *a: ch03._ref_ridge(*a), fragments=library)
+
+
+def test_grading_records_are_confirmed_outside_the_kernel(tmp_path, monkeypatch, capsys):
+    # every comparison is recorded with a reference the grader can run itself, and agrees with it
+    import glob
+
+    from dlcourse.grading.worker import verify_records
+
+    monkeypatch.setenv("DLCOURSE_GRADING_RECORDS", str(tmp_path))
+    ch03.fit_line(fit_line_notes, hidden=True)
+    ch03.normal_equations(normal_equations_pinv, hidden=True)
+    ch03.regression_metrics(regression_metrics_other, hidden=True)
+    ch03.polynomial_features(polynomial_features_vander, hidden=True)
+    ch03.ridge(ridge_centred, hidden=True)
+    ch03.logistic_loss_and_grad(logistic_loss_and_grad_other, hidden=True)
+    ch03.softmax_cross_entropy(softmax_cross_entropy_other, hidden=True)
+    paths = glob.glob(str(tmp_path / "*.npz"))
+    count, disagreements = verify_records(paths)
+    assert count == len(paths) > 100 and disagreements == []

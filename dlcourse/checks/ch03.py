@@ -449,7 +449,7 @@ def logistic_loss_and_grad(student, hidden=False):
 
     def loss_part():
         check_function(_pick(student, "logistic_loss_and_grad", 3, (0,)), _ref_logistic_loss, cases,
-                       name="logistic_loss_and_grad (the loss)", forbidden=refs, rtol=1e-9, atol=1e-12,
+                       name="logistic_loss_and_grad", forbidden=refs, rtol=1e-9, atol=1e-12,
                        hint="mean over samples of -[y log p + (1 - y) log(1 - p)] with p = sigmoid(z), "
                             "z = X @ w + b. For large |z|, p rounds to exactly 0 or 1 and a log becomes "
                             "-inf (or is clipped to a wrong value): compute it from z instead, "
@@ -457,7 +457,7 @@ def logistic_loss_and_grad(student, hidden=False):
 
     def grad_part():
         check_function(_pick(student, "logistic_loss_and_grad", 3, (1, 2)), _ref_logistic_grads, cases,
-                       name="logistic_loss_and_grad (the gradient)", forbidden=refs, rtol=1e-7, atol=1e-12,
+                       name="logistic_loss_and_grad", forbidden=refs, rtol=1e-7, atol=1e-12,
                        hint="grad_w = X.T @ (p - y) / N, shape (d,), and grad_b = mean(p - y), a number, "
                             "with p = sigmoid(X @ w + b); note the sign (p - y) and the division by N")
 
@@ -495,14 +495,14 @@ def softmax_cross_entropy(student, hidden=False):
 
     def loss_part():
         check_function(_pick(student, "softmax_cross_entropy", 2, (0,)), _ref_softmax_ce_loss, cases,
-                       name="softmax_cross_entropy (the loss)", forbidden=refs, rtol=1e-9, atol=1e-12,
+                       name="softmax_cross_entropy", forbidden=refs, rtol=1e-9, atol=1e-12,
                        hint="the loss is the mean over the batch of -log softmax(v)[label]; take the log of the "
                             "softmax as (v - m) - log(sum(exp(v - m))) with m the row's maximum, so that "
                             "nothing overflows and no probability that underflows to 0 is fed to log")
 
     def grad_part():
         check_function(_pick(student, "softmax_cross_entropy", 2, (1,)), _ref_softmax_ce_grad, cases,
-                       name="softmax_cross_entropy (the gradient)", forbidden=refs, rtol=1e-7, atol=1e-12,
+                       name="softmax_cross_entropy", forbidden=refs, rtol=1e-7, atol=1e-12,
                        hint="dL/dv = (softmax(v) - onehot(labels)) / N, shape (N, C) like the logits: "
                             "y_hat - y per sample, divided by the batch size because the loss is a mean")
 
