@@ -46,7 +46,6 @@ def setup():
 def environment():
     env = dict(os.environ)
     env["PATH"] = str(BIN) + os.pathsep + env.get("PATH", "")
-    env.setdefault("MPLBACKEND", "Agg")
     return env
 
 

@@ -78,6 +78,9 @@ class _LinearPredictor:
             self.coef_, self.intercept_ = weights.T, bias
 
 
+_NORMAL_EQUATIONS_MAX_COND = 1e6
+
+
 class LinearRegression(_LinearPredictor):
     """Ordinary least squares.
 
@@ -87,8 +90,10 @@ class LinearRegression(_LinearPredictor):
     handles a rank-deficient X̃ (fewer samples than features, duplicated or
     collinear columns) by returning the minimum-norm solution.
     ``solver="auto"`` (default) uses the normal equations when X̃ has full
-    column rank and lstsq otherwise; ``solver_`` and ``rank_`` say what was
-    found. No warning is raised either way.
+    column rank and is well conditioned (κ(X̃) < 1e6: forming X̃ᵀX̃ squares the
+    condition number, so a κ of 1e8, as for high-degree polynomial features,
+    would leave no correct digit), and lstsq otherwise; ``solver_``,
+    ``rank_`` and ``cond_`` say what was found. No warning is raised either way.
 
     ``coef_`` is (d,) for a 1-D y and (k, d) for y of shape (N, k);
     ``intercept_`` is a float or (k,).
@@ -105,18 +110,26 @@ class LinearRegression(_LinearPredictor):
         self._y_1d = y.ndim == 1
         A = _augment(X) if self.fit_intercept else X
         Y = y.reshape(len(y), -1)
-        self.rank_ = int(np.linalg.matrix_rank(A))
+        singular = np.linalg.svd(A, compute_uv=False)
+        tolerance = singular.max(initial=0.0) * max(A.shape) * np.finfo(A.dtype).eps
+        self.rank_ = int(np.sum(singular > tolerance))   # as numpy.linalg.matrix_rank
         full_rank = self.rank_ == A.shape[1]
+        self.cond_ = float(singular[0] / singular[-1]) if full_rank else np.inf
         solver = self.solver
         if solver == "auto":
-            solver = "normal" if full_rank else "lstsq"
+            solver = "normal" if full_rank and self.cond_ < _NORMAL_EQUATIONS_MAX_COND else "lstsq"
         if solver == "normal":
+            singular_message = (
+                f"LinearRegression(solver='normal'): X̃ᵀX̃ is singular (X̃ of shape {A.shape} "
+                f"has rank {self.rank_}, condition number {self.cond_:.3g}); "
+                "use solver='lstsq' or 'auto', or Ridge"
+            )
             if not full_rank:
-                raise np.linalg.LinAlgError(
-                    f"LinearRegression(solver='normal'): X̃ᵀX̃ is singular (X̃ of shape {A.shape} "
-                    f"has rank {self.rank_}); use solver='lstsq' or 'auto', or Ridge"
-                )
-            w = np.linalg.solve(A.T @ A, A.T @ Y)
+                raise np.linalg.LinAlgError(singular_message)
+            try:
+                w = np.linalg.solve(A.T @ A, A.T @ Y)
+            except np.linalg.LinAlgError:
+                raise np.linalg.LinAlgError(singular_message) from None
         else:
             w = np.linalg.lstsq(A, Y, rcond=None)[0]
         self.solver_ = solver

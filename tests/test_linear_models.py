@@ -88,6 +88,19 @@ def test_rank_deficient_falls_back_to_minimum_norm_lstsq_without_warning():
         LinearRegression(solver="normal").fit(X, y)
 
 
+def test_ill_conditioned_full_rank_features_use_lstsq():
+    # degree-14 polynomial features of 15 points: full rank, but κ(X̃) ~ 1e12, so the
+    # normal equations (κ²) are numerically singular; auto mode must not use them
+    x = np.linspace(18, 62, 15)
+    y = np.sin(x / 7)
+    X = polynomial_features((x - x.mean()) / x.std(), 14)
+    model = LinearRegression().fit(X, y)
+    assert model.rank_ == 15 and model.cond_ > 1e6 and model.solver_ == "lstsq"
+    np.testing.assert_allclose(model.predict(X), y, atol=1e-6)  # 15 points, 15 weights: interpolates
+    well = LinearRegression().fit(*_regression(n=30, d=3))
+    assert well.solver_ == "normal" and well.cond_ < 1e6
+
+
 def test_more_features_than_samples_interpolates():
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(4, 10)), rng.normal(size=4)

@@ -11,7 +11,6 @@ small reference computations below follow the notes' conventions:
 * Learning rule: w <- w + lr * (y - y_hat) * [1, x].
 """
 
-import inspect
 import itertools
 
 import numpy as np
@@ -24,6 +23,7 @@ from dlcourse.checks.core import (
     check_function,
     expect_equal,
     graded_parts,
+    library_functions,
     random_cases,
 )
 
@@ -74,27 +74,9 @@ def _ref_train_perceptron(X, y, w_init, lr=1.0, epochs=10):
 def _references():
     """The functions a student must not call: these references, plus every
     function of the library's ``dlcourse.neurons`` (the reference
-    implementation of this chapter) when it is installed."""
-    found = [_ref_mcculloch_pitts, _ref_perceptron_predict, _ref_perceptron_update, _ref_train_perceptron]
-    try:
-        import dlcourse.neurons as neurons
-    except ImportError:
-        return tuple(found)
-    modules = [neurons] + [
-        getattr(neurons, name) for name in dir(neurons)
-        if inspect.ismodule(getattr(neurons, name))
-        and getattr(getattr(neurons, name), "__name__", "").startswith("dlcourse.neurons")
-    ]
-    for module in modules:
-        for _, obj in inspect.getmembers(module):
-            if not getattr(obj, "__module__", "").startswith("dlcourse.neurons"):
-                continue
-            if inspect.isfunction(obj):
-                found.append(obj)
-            elif inspect.isclass(obj):
-                found.extend(f for _, f in inspect.getmembers(obj, inspect.isfunction)
-                             if f.__module__.startswith("dlcourse.neurons"))
-    return tuple(found)
+    implementation of this chapter)."""
+    return (_ref_mcculloch_pitts, _ref_perceptron_predict, _ref_perceptron_update,
+            _ref_train_perceptron, *library_functions("dlcourse.neurons"))
 
 
 def _truth_inputs(n, low=0):

@@ -9,8 +9,6 @@ passes. At a kink (x = 0 for ReLU and ELU) the derivative does not exist and
 either one-sided value is accepted: the gradient checks avoid x = 0.
 """
 
-import inspect
-
 import numpy as np
 
 from dlcourse.checks.core import (
@@ -20,6 +18,7 @@ from dlcourse.checks.core import (
     call_student,
     check_function,
     graded_parts,
+    library_functions,
     random_cases,
 )
 
@@ -108,28 +107,8 @@ _OWN = (_ref_relu, _ref_relu_grad, _ref_sigmoid, _ref_sigmoid_grad, _ref_elu, _r
         _ref_selu, _ref_softplus, _ref_softmax, _ref_chain_gradient, _ref_dead_units)
 
 
-def _library_functions(*modules):
-    """Every function defined in the given library modules, and the methods of
-    their classes: the reference implementation a student must not call."""
-    found = []
-    for name in modules:
-        try:
-            module = __import__(name, fromlist=["_"])
-        except ImportError:
-            continue
-        for _, obj in inspect.getmembers(module):
-            if getattr(obj, "__module__", None) != module.__name__:
-                continue
-            if inspect.isfunction(obj):
-                found.append(obj)
-            elif inspect.isclass(obj):
-                found.extend(f for _, f in inspect.getmembers(obj, inspect.isfunction)
-                             if f.__module__ == module.__name__)
-    return found
-
-
 def _activation_references():
-    return tuple(_OWN) + tuple(_library_functions(
+    return tuple(_OWN) + tuple(library_functions(
         "dlcourse.functional.activations", "dlcourse.functional.softmax", "dlcourse.nn.activation"))
 
 

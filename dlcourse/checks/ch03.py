@@ -12,8 +12,6 @@ not). Inputs are kept well conditioned, so that a correct method is never
 failed for rounding: the tolerances are loose enough for an explicit inverse.
 """
 
-import inspect
-
 import numpy as np
 
 from dlcourse.checks.core import (
@@ -22,6 +20,7 @@ from dlcourse.checks.core import (
     Part,
     check_function,
     graded_parts,
+    library_functions,
     random_cases,
 )
 
@@ -140,28 +139,9 @@ _LIBRARY = ("dlcourse.linear_models", "dlcourse.metrics", "dlcourse.functional.l
             "dlcourse.functional.softmax", "dlcourse.nn.loss")
 
 
-def _library_functions(*modules):
-    """Every function defined in the given modules, and the methods of their classes."""
-    found = []
-    for name in modules:
-        try:
-            module = __import__(name, fromlist=["_"])
-        except ImportError:
-            continue
-        for _, obj in inspect.getmembers(module):
-            if getattr(obj, "__module__", None) != module.__name__:
-                continue
-            if inspect.isfunction(obj):
-                found.append(obj)
-            elif inspect.isclass(obj):
-                found.extend(f for _, f in inspect.getmembers(obj, inspect.isfunction)
-                             if f.__module__ == module.__name__)
-    return found
-
-
 def _references():
     """The functions a student must not call: these references and the library's own."""
-    return tuple(_OWN) + tuple(_library_functions(*_LIBRARY))
+    return tuple(_OWN) + tuple(library_functions(*_LIBRARY))
 
 
 def _pick(student, name, count, indices):

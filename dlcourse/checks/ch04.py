@@ -25,8 +25,6 @@ Conventions the reference computations follow (the notebook states them):
   gradient of the mean squared error over the batch.
 """
 
-import inspect
-
 import numpy as np
 
 from dlcourse.checks.core import (
@@ -34,6 +32,7 @@ from dlcourse.checks.core import (
     Part,
     check_function,
     graded_parts,
+    library_functions,
     random_cases,
 )
 
@@ -164,31 +163,11 @@ _OWN = (_ref_numerical_derivative, _ref_gradient_descent_1d, _ref_single_weight_
         _ref_standardize, _ref_linear_regression_gd, _ref_minibatch_gd)
 
 
-def _library_functions(*modules):
-    """Every function defined in the given library modules, and the methods of
-    their classes: the reference implementation a student must not call."""
-    found = []
-    for name in modules:
-        try:
-            module = __import__(name, fromlist=["_"])
-        except ImportError:
-            continue
-        for _, obj in inspect.getmembers(module):
-            if getattr(obj, "__module__", None) != module.__name__:
-                continue
-            if inspect.isfunction(obj):
-                found.append(obj)
-            elif inspect.isclass(obj):
-                found.extend(f for _, f in inspect.getmembers(obj, inspect.isfunction)
-                             if f.__module__ == module.__name__)
-    return found
-
-
 def _references():
     """This chapter's references plus the library's gradient descent: the
     finite differences of ``gradcheck``, the descent runner, SGD, the test
     functions (their gradients), the training loop and the linear models."""
-    return tuple(_OWN) + tuple(_library_functions(
+    return tuple(_OWN) + tuple(library_functions(
         "dlcourse.gradcheck", "dlcourse.descent", "dlcourse.optim.sgd", "dlcourse.optim.optimizer",
         "dlcourse.optim.functional", "dlcourse.objectives", "dlcourse.train", "dlcourse.linear_models",
         "dlcourse.nn.linear", "dlcourse.nn.loss", "dlcourse.functional.losses"))

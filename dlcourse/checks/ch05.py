@@ -14,8 +14,6 @@ losses, ``dlcourse.functional``'s losses and softmax, ``dlcourse.gradcheck``)
 are refused while the student's function runs.
 """
 
-import inspect
-
 import numpy as np
 
 from dlcourse.checks.core import (
@@ -26,6 +24,7 @@ from dlcourse.checks.core import (
     check_function,
     expect_close,
     graded_parts,
+    library_functions,
     random_cases,
 )
 
@@ -128,29 +127,8 @@ _OWN = (_sigmoid, _ref_two_path_gradient, _ref_numerical_gradient, _ref_relative
         _ref_softmax_cross_entropy, _ref_mlp_forward_backward, _ref_tower)
 
 
-def _library_functions(*modules, keep=None):
-    """Every function defined in the given library modules, and the methods of
-    their classes (filtered by ``keep(name)`` when given): the reference
-    implementations a student must not call."""
-    found = []
-    for name in modules:
-        try:
-            module = __import__(name, fromlist=["_"])
-        except ImportError:
-            continue
-        for attr, obj in inspect.getmembers(module):
-            if getattr(obj, "__module__", None) != module.__name__:
-                continue
-            if inspect.isfunction(obj) and (keep is None or keep(attr)):
-                found.append(obj)
-            elif inspect.isclass(obj):
-                found.extend(f for fname, f in inspect.getmembers(obj, inspect.isfunction)
-                             if f.__module__ == module.__name__ and (keep is None or keep(fname)))
-    return found
-
-
 def _references(*modules, keep=None):
-    return tuple(_OWN) + tuple(_library_functions(*modules, keep=keep))
+    return tuple(_OWN) + tuple(library_functions(*modules, keep=keep))
 
 
 def _backward_only(name):

@@ -18,6 +18,8 @@ message names the case, the expected and the returned values, and a hint.
 
 import contextlib
 import copy
+import importlib
+import inspect
 import io
 import itertools
 import json
@@ -113,6 +115,27 @@ def _tripwire(forbidden):
         yield
     finally:
         sys.setprofile(previous)
+
+
+def library_functions(*modules, keep=None):
+    """Every function defined in the named library modules, and the methods of
+    their classes (those whose name passes ``keep(name)``, when given): the
+    reference implementations a student's function must not call.
+
+    A misspelt module name raises ImportError rather than silently guarding nothing.
+    """
+    found = []
+    for name in modules:
+        module = importlib.import_module(name)
+        for attr, obj in inspect.getmembers(module):
+            if getattr(obj, "__module__", None) != module.__name__:
+                continue
+            if inspect.isfunction(obj) and (keep is None or keep(attr)):
+                found.append(obj)
+            elif inspect.isclass(obj):
+                found.extend(f for fname, f in inspect.getmembers(obj, inspect.isfunction)
+                             if f.__module__ == module.__name__ and (keep is None or keep(fname)))
+    return found
 
 
 def call_student(fn, *args, name=None, case=None, forbidden=(), **kwargs):
