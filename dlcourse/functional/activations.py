@@ -19,7 +19,6 @@ float32 inputs give float32 outputs; integer inputs are computed in float64.
 import math
 
 import numpy as np
-from scipy.special import erf
 
 __all__ = [
     "identity", "identity_grad",
@@ -49,6 +48,14 @@ _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_KAPPA = 0.044715
+
+
+def _erf(x):
+    """The error function, elementwise (SciPy's; imported on first use, as it
+    costs a notebook kernel a third of a second to load)."""
+    from scipy.special import erf
+
+    return erf(x)
 
 
 def _as_float(x):
@@ -299,7 +306,7 @@ def gelu(x, approximate="none"):
     if approximate == "tanh":
         inner = _SQRT_2_OVER_PI * (x + _GELU_KAPPA * x * x * x)
         return 0.5 * x * (1 + np.tanh(inner))
-    return 0.5 * x * (1 + erf(x * _SQRT_HALF))
+    return 0.5 * x * (1 + _erf(x * _SQRT_HALF))
 
 
 def gelu_grad(x, approximate="none"):
@@ -312,7 +319,7 @@ def gelu_grad(x, approximate="none"):
         t = np.tanh(inner)
         d_inner = _SQRT_2_OVER_PI * (1 + 3 * _GELU_KAPPA * x * x)
         return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * d_inner
-    cdf = 0.5 * (1 + erf(x * _SQRT_HALF))
+    cdf = 0.5 * (1 + _erf(x * _SQRT_HALF))
     pdf = _INV_SQRT_2PI * np.exp(-0.5 * x * x)
     return cdf + x * pdf
 

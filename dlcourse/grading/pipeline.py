@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from dlcourse.grading import gradebook as store
 from dlcourse.grading import sandbox, scoring
-from dlcourse.grading.sanitize import Unreadable, prepare
+from dlcourse.grading.sanitize import SourceCells, Unreadable, prepare
 from dlcourse.grading.worker import Task, task_fields, worker_main
 
 GRACE_SECONDS = 30.0
@@ -316,6 +316,7 @@ class Grader:
             done = store.graded_students(gradebook, self.chapter)
             run.skipped = [s for s, _, _ in submissions if s in done]
             pending = deque(s for s in submissions if s[0] not in done)
+            self.source_cells = SourceCells(gradebook)
             self._grade(pending, gradebook, run)
         finally:
             gradebook.close()
@@ -390,7 +391,7 @@ class Grader:
             record(_zero(gradebook, student, self.chapter, "missing", flags, flags[0]))
             return
         try:
-            prepared = prepare(path, self.release_nb, self.course.db_url, self.chapter, student)
+            prepared = prepare(path, self.release_nb, self.source_cells, self.chapter, student)
         except Exception as error:  # whatever the file holds, it gets a grade and a flag
             if not isinstance(error, Unreadable):
                 error = f"it could not be prepared ({type(error).__name__}: {error})"

@@ -11,6 +11,7 @@ had to be restored. A file that is not a notebook at all is reported as
 unreadable instead of stopping the run.
 """
 
+import json
 import uuid
 import warnings
 from dataclasses import dataclass, field
@@ -18,10 +19,8 @@ from dataclasses import dataclass, field
 import nbformat
 from nbconvert.exporters.exporter import ResourcesDict
 from nbgrader import utils
-from nbgrader.api import Gradebook
 from nbgrader.nbgraderformat import ValidationError
-from nbgrader.preprocessors import (CheckCellMetadata, ClearOutput, DeduplicateIds,
-                                    OverwriteCells, OverwriteKernelspec)
+from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells
 
 from dlcourse.grading import tamper
 
@@ -91,18 +90,77 @@ def _compare_with_release(nb, release_nb, gradebook, chapter):
     return flags
 
 
-def prepare(path, release_nb, db_url, chapter, student):
-    """Read, check and repair one submission; raise Unreadable if it cannot be graded."""
+class SourceCells:
+    """The gradebook's ``find_*`` lookups, remembered for one grading run.
+
+    nbgrader's preprocessors open a new gradebook connection per notebook and
+    query it cell by cell; the source cells, checksums and points they read
+    do not change while a chapter is graded, so one run asks each question once.
+    """
+
+    def __init__(self, gradebook):
+        self._gradebook, self._found = gradebook, {}
+
+    def __getattr__(self, name):
+        value = getattr(self._gradebook, name)
+        if not name.startswith("find_"):
+            return value
+
+        def find(*args):
+            if (name, args) not in self._found:
+                self._found[(name, args)] = value(*args)
+            return self._found[(name, args)]
+
+        return find
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        return False
+
+
+class _OverwriteCells(OverwriteCells):
+    """nbgrader's ``OverwriteCells`` reading from the run's :class:`SourceCells`
+    instead of a connection of its own (its ``preprocess``, with that one change)."""
+
+    def __init__(self, source_cells, **kwargs):
+        super().__init__(**kwargs)
+        self.source_cells = source_cells
+
+    def preprocess(self, nb, resources):
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        self.gradebook = self.source_cells
+        nb, resources = super(OverwriteCells, self).preprocess(nb, resources)
+        if self.add_missing_cells:
+            nb, resources = self.add_missing_grade_cells(nb, resources)
+            nb, resources = self.add_missing_task_cells(nb, resources)
+        return nb, resources
+
+
+def _overwrite_kernelspec(nb, source_cells, chapter):
+    """As nbgrader's ``OverwriteKernelspec``: the released kernel, whatever the student's file says."""
+    kernelspec = source_cells.find_notebook(chapter, chapter).kernelspec
+    if kernelspec:
+        nb.metadata["kernelspec"] = json.loads(kernelspec)
+
+
+def prepare(path, release_nb, source_cells, chapter, student):
+    """Read, check and repair one submission; raise Unreadable if it cannot be graded.
+
+    ``source_cells`` is the run's :class:`SourceCells` (or an open nbgrader ``Gradebook``).
+    """
     nb = read_submission(path)
     resources = ResourcesDict(nbgrader={"notebook": chapter, "assignment": chapter,
-                                        "student": student, "db_url": db_url})
-    with Gradebook(db_url) as gradebook:
-        flags = _compare_with_release(nb, release_nb, gradebook, chapter)
-    steps = [ClearOutput(), DeduplicateIds(), OverwriteKernelspec(),
-             OverwriteCells(add_missing_cells=True), CheckCellMetadata()]
+                                        "student": student, "db_url": ""})
+    flags = _compare_with_release(nb, release_nb, source_cells, chapter)
+    steps = [ClearOutput(), DeduplicateIds(), _OverwriteCells(source_cells, add_missing_cells=True),
+             CheckCellMetadata()]
     try:
         for step in steps:
             nb, resources = step.preprocess(nb, resources)
+        _overwrite_kernelspec(nb, source_cells, chapter)
     except ValidationError as error:
         raise Unreadable(f"its nbgrader metadata is corrupted: {error}") from None
     except (KeyError, TypeError, AttributeError, RuntimeError) as error:
