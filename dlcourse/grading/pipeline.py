@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+import textwrap
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -414,7 +415,7 @@ def summary_table(run):
     lines = [f"{'student':<20} {'status':<10} {'score':>12}  flags"]
     for o in sorted(run.outcomes, key=lambda o: o.student):
         score = f"{o.score:g}/{o.max_score:g}" if o.cells else "-"
-        flag = "; ".join(o.flags)[:90] if o.flags else ""
+        flag = textwrap.shorten("; ".join(o.flags), 90, placeholder=" ...") if o.flags else ""
         lines.append(f"{o.student:<20} {o.status:<10} {score:>12}  {flag}")
     counts = {}
     for o in run.outcomes:
