@@ -7,7 +7,6 @@ run to the end and score zero on every graded test cell).
 """
 
 import re
-import shutil
 
 import nbformat
 import pytest

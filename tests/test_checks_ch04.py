@@ -10,20 +10,8 @@ import pytest
 import torch
 
 from dlcourse.checks import ch04
-from dlcourse.checks.core import CheckFailure
-
-
-def _fails(check, *students, fragments=(), hidden=False):
-    with pytest.raises(CheckFailure) as failure:
-        check(*students, hidden=hidden)
-    message = str(failure.value)
-    for fragment in fragments:
-        assert fragment in message, message
-    return message
-
-
-def _stub(*args, **kwargs):
-    raise NotImplementedError()
+from tests.check_tools import fails as _fails
+from tests.check_tools import stub as _stub
 
 
 # -- solutions as the notebook writes them, and other correct ways ----------------------------

@@ -7,7 +7,6 @@ from dlcourse.nn.parameter import Parameter
 from dlcourse.nn.module import Module
 from dlcourse.nn.container import Sequential
 
-# layers and losses are imported below, one line per module
 from dlcourse.nn.linear import Linear
 from dlcourse.nn.activation import (
     Identity, BinaryStep, Sigmoid, Tanh, Arctan, Softsign, ReLU, LeakyReLU, PReLU, ELU, SELU,
@@ -21,3 +20,12 @@ from dlcourse.nn.conv import Conv2d
 from dlcourse.nn.pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
 from dlcourse.nn.flatten import Flatten
 from dlcourse.nn.blocks import InceptionBlock, ResidualBlock
+
+__all__ = [
+    "Parameter", "Module", "Sequential", "Linear",
+    "Identity", "BinaryStep", "Sigmoid", "Tanh", "Arctan", "Softsign", "ReLU", "LeakyReLU", "PReLU",
+    "ELU", "SELU", "Softplus", "GELU", "SiLU", "Hardtanh", "Maxout", "Softmax", "LogSoftmax",
+    "Dropout", "BatchNorm1d", "BatchNorm2d", "Residual",
+    "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
+    "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "InceptionBlock", "ResidualBlock",
+]
