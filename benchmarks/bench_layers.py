@@ -16,7 +16,9 @@ NumPy's BLAS uses (printed first):
    a CNN's second layer, 32 filters of 3x3x16 on a 64x16x14x14 batch.
 2. MaxPool2d 2x2 forward + backward on that convolution's output.
 3. One epoch of a 784-256-128-10 ReLU MLP trained with Adam and CrossEntropyLoss
-   on 60,000 random samples in batches of 128 (float32).
+   on 60,000 random samples in batches of 128 (float32). Neither side computes
+   the gradient with respect to the images (torch: they do not require grad;
+   dlcourse: ``backward(..., needs_input_grad=False)``, as ``train.fit`` does).
 
 Each time is the median of several repeats, the two libraries taking turns so
 that a change in machine load hits both (each turn starts with one untimed call,
@@ -133,7 +135,7 @@ def bench_mlp_epoch(repeats, rng, samples=60_000, batch=128):
         for start in range(0, samples, batch):
             optimizer.zero_grad()
             criterion(model(images[start:start + batch]), labels[start:start + batch])
-            model.backward(criterion.backward())
+            model.backward(criterion.backward(), needs_input_grad=False)
             optimizer.step()
 
     def theirs():

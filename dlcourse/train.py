@@ -24,6 +24,8 @@ weights of the best epoch are put back (``restore_best_weights``).
 
 import numpy as np
 
+from dlcourse.nn.module import can_skip_input_grad
+
 __all__ = ["History", "fit", "evaluate", "predict", "binary_accuracy", "categorical_accuracy"]
 
 
@@ -253,7 +255,10 @@ def fit(model, loss_fn, optimizer, X, y, epochs=10, batch_size=None, shuffle=Tru
                 optimizer.zero_grad()
                 output = model(xb)
                 loss = loss_fn(output, yb)
-                model.backward(loss_fn.backward())
+                if can_skip_input_grad(model):    # the data needs no gradient
+                    model.backward(loss_fn.backward(), needs_input_grad=False)
+                else:
+                    model.backward(loss_fn.backward())
                 optimizer.step()
                 total += float(loss) * len(xb)
                 if metrics:

@@ -300,3 +300,17 @@ def test_notes_four_by_four_example_sparse_connectivity_and_weight_sharing():
     _, dw_all, _ = F.conv2d_backward(np.ones((1, 1, 3, 3)), cache)
     windows_sum = sum(image[0, 0, i:i + 2, j:j + 2] for i in range(3) for j in range(3))
     np.testing.assert_array_equal(dw_all[0, 0], windows_sum)
+
+
+def test_conv_backward_without_the_input_gradient():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2, 3, 7, 6))
+    conv = Conv2d(3, 4, 3, stride=2, padding=1, rng=0)
+    g = rng.normal(size=conv(x).shape)
+    dx = conv.backward(g)
+    dw, db = conv.weight.grad.copy(), conv.bias.grad.copy()
+    conv.zero_grad()
+    conv(x)
+    assert dx.shape == x.shape and conv.backward(g, needs_input_grad=False) is None
+    np.testing.assert_array_equal(conv.weight.grad, dw)
+    np.testing.assert_array_equal(conv.bias.grad, db)

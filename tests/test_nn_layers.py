@@ -342,3 +342,34 @@ def test_a_small_network_matches_torch_end_to_end():
     theirs = torch.nn.Sequential(torch.nn.Linear(5, 8), torch.nn.BatchNorm1d(8), torch.nn.ReLU(),
                                  torch.nn.Linear(8, 3))
     compare_with_torch(ours, theirs, np.random.default_rng(3).normal(size=(6, 5)))
+
+
+def _grads_after_backward(model, x, **kwargs):
+    model.zero_grad()
+    out = model(x)
+    returned = model.backward(np.ones_like(out) / out.size, **kwargs)
+    return returned, [p.grad.copy() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.Linear(5, 3, rng=0),
+    lambda: nn.Sequential(nn.Linear(5, 4, rng=1), nn.ReLU(), nn.Linear(4, 2, rng=2)),
+    lambda: nn.Sequential(nn.Sequential(nn.Linear(5, 4, rng=3), nn.Tanh()), nn.Linear(4, 2, rng=4)),
+], ids=["linear", "sequential", "nested"])
+def test_skipping_the_input_gradient_keeps_every_parameter_gradient(make):
+    # as torch, which computes no gradient for a network input that does not require one
+    x = np.random.default_rng(0).normal(size=(6, 5))
+    model = make()
+    full, expected = _grads_after_backward(model, x)
+    skipped, got = _grads_after_backward(model, x, needs_input_grad=False)
+    assert full.shape == x.shape and skipped is None
+    for g, e in zip(got, expected):
+        np.testing.assert_array_equal(g, e)
+
+
+def test_a_first_layer_that_cannot_skip_still_returns_the_input_gradient():
+    model = nn.Sequential(nn.ReLU(), nn.Linear(5, 2, rng=0))
+    x = np.random.default_rng(1).normal(size=(3, 5))
+    full, _ = _grads_after_backward(model, x)
+    returned, _ = _grads_after_backward(model, x, needs_input_grad=False)
+    np.testing.assert_array_equal(returned, full)

@@ -367,10 +367,11 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1):
     return conv2d_forward(x, weight, bias, stride, padding, dilation)[0]
 
 
-def conv2d_backward(grad_out, cache):
+def conv2d_backward(grad_out, cache, input_grad=True):
     """Gradients of the convolution.
 
-    Inputs: grad_out = dL/dy (N, O, H_out, W_out); cache from :func:`conv2d_forward`.
+    Inputs: grad_out = dL/dy (N, O, H_out, W_out); cache from :func:`conv2d_forward`;
+    ``input_grad=False`` skips dx (returned as None), as for a network's input.
     Returns (dx, dw, db):
 
     * dw = sum over n of dL/dy_2d[n] @ cols[n]^T, reshaped              (O, C, kh, kw)
@@ -390,13 +391,16 @@ def conv2d_backward(grad_out, cache):
     w2d = weight.reshape(o, -1)
     k = w2d.shape[1]
     dwb = np.zeros((o, k + has_bias), dtype=xp.dtype)                  # [dw db]
-    dxp = np.zeros(xp.shape, dtype=xp.dtype)
+    dxp = np.zeros(xp.shape, dtype=xp.dtype) if input_grad else None
     for part in _chunks(n, (k + has_bias) * g.shape[2] * xp.itemsize):
         cols = saved_cols
         if cols is None:
             cols = _im2col(xp[part], kernel, stride, dilation, out_hw, ones_row=has_bias)
         dwb += np.matmul(cols, g[part].transpose(0, 2, 1)).sum(axis=0).T  # (N, K, O) summed over N
-        dcols = np.matmul(w2d.T, g[part])                                # (N, C*kh*kw, H_out*W_out)
-        _add_windows(dxp[part], dcols.reshape(-1, c, *kernel, *out_hw), kernel, stride, dilation, out_hw)
+        if input_grad:
+            dcols = np.matmul(w2d.T, g[part])                            # (N, C*kh*kw, H_out*W_out)
+            _add_windows(dxp[part], dcols.reshape(-1, c, *kernel, *out_hw), kernel, stride, dilation,
+                         out_hw)
     db = dwb[:, k].copy() if has_bias else None
-    return _unpad(dxp, padding), dwb[:, :k].reshape(weight.shape), db
+    dx = _unpad(dxp, padding) if input_grad else None
+    return dx, dwb[:, :k].reshape(weight.shape), db

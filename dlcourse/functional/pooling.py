@@ -67,18 +67,23 @@ def max_pool2d_forward(x, kernel_size, stride=None, padding=0, dilation=1, ceil_
     )
     xp = _pad(x, padding, value=-np.inf)
     index_type = np.uint8 if kernel[0] * kernel[1] <= 256 else np.intp
+    has_nan = np.isnan(x).any()   # one contiguous pass, instead of a strided one per offset
     y = None
     for a, b, rows, cols in _offset_slices(kernel, stride, dilation, out_hw):
         candidate = xp[:, :, rows, cols]
         if y is None:
             y = candidate.copy()
             argmax = np.zeros(y.shape, dtype=index_type)
-            better = np.empty(y.shape, dtype=bool)
+            better, is_nan = np.empty(y.shape, dtype=bool), np.empty(y.shape, dtype=bool)
+            offset = np.empty(y.shape, dtype=index_type)
             continue
+        # the buffers are reused at every offset: fresh arrays this size cost more than the comparisons
         np.greater(candidate, y, out=better)       # strictly greater: ties keep the first maximum
-        better |= np.isnan(candidate)
+        if has_nan:
+            better |= np.not_equal(candidate, candidate, out=is_nan)   # NaN wins
         # offsets come in increasing order, so a new winner always has the largest index yet
-        np.maximum(argmax, better * index_type(a * kernel[1] + b), out=argmax)
+        np.multiply(better, index_type(a * kernel[1] + b), out=offset)
+        np.maximum(argmax, offset, out=argmax)
         np.maximum(y, candidate, out=y)            # NaN propagates, as PyTorch's max
     cache = (argmax, x.shape, kernel, stride, padding, dilation, out_hw)
     return y, cache
@@ -100,9 +105,14 @@ def max_pool2d_backward(grad_out, cache):
     overlapping = any(s < d * (k - 1) + 1 for s, k, d in zip(stride, kernel, dilation))
     finite = np.isfinite(grad_out).all()          # then g * [won] is exact and faster than np.where
     zero = np.zeros((), dtype=grad_out.dtype)
+    won = np.empty(argmax.shape, dtype=bool)
+    share = np.empty(argmax.shape, dtype=grad_out.dtype)
     for a, b, rows, cols in _offset_slices(kernel, stride, dilation, out_hw):
-        won = argmax == a * kernel[1] + b
-        share = grad_out * won if finite else np.where(won, grad_out, zero)
+        np.equal(argmax, a * kernel[1] + b, out=won)
+        if finite:
+            np.multiply(grad_out, won, out=share)
+        else:
+            np.copyto(share, np.where(won, grad_out, zero))
         if overlapping:
             dxp[:, :, rows, cols] += share
         else:                                      # each input lies in one window at most

@@ -1,6 +1,6 @@
 """Chaining layers, as ``torch.nn.Sequential``."""
 
-from dlcourse.nn.module import Module
+from dlcourse.nn.module import Module, can_skip_input_grad
 
 
 class Sequential(Module):
@@ -40,7 +40,13 @@ class Sequential(Module):
             x = layer(x)
         return x
 
-    def backward(self, grad_output):
-        for layer in reversed(list(self._modules.values())):
+    def backward(self, grad_output, needs_input_grad=True):
+        """Each layer's backward, last to first; with ``needs_input_grad=False`` the
+        first layer skips dL/dx when it can (then ``None`` is returned)."""
+        layers = list(self._modules.values())
+        for index in range(len(layers) - 1, -1, -1):
+            layer = layers[index]
+            if index == 0 and not needs_input_grad and can_skip_input_grad(layer):
+                return layer.backward(grad_output, needs_input_grad=False)
             grad_output = layer.backward(grad_output)
         return grad_output

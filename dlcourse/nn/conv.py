@@ -76,9 +76,9 @@ class Conv2d(Module):
         self._save_for_backward(cache)
         return y
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, needs_input_grad=True):
         (cache,) = self._saved()
-        dx, dw, db = conv2d_backward(grad_output, cache)
+        dx, dw, db = conv2d_backward(grad_output, cache, input_grad=needs_input_grad)
         self.weight.accumulate_grad(dw)
         if self.bias is not None:
             self.bias.accumulate_grad(db)

@@ -51,7 +51,8 @@ class Linear(Module):
         self._save_for_backward(x)
         return y
 
-    def backward(self, grad_output):
+    def backward(self, grad_output, needs_input_grad=True):
+        """dW = gᵀx, db = Σ g over the rows, and dL/dx = g W (None with needs_input_grad=False)."""
         (x,) = self._saved()
         g = np.asarray(grad_output)
         rows_g = g.reshape(-1, self.out_features)
@@ -59,7 +60,7 @@ class Linear(Module):
         self.weight.accumulate_grad(rows_g.T @ rows_x)
         if self.bias is not None:
             self.bias.accumulate_grad(rows_g.sum(axis=0))
-        return g @ self.weight.data
+        return g @ self.weight.data if needs_input_grad else None
 
     def extra_repr(self):
         return (

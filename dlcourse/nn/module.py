@@ -6,6 +6,7 @@ each of its parameters' ``.grad``. There is no hidden autograd: the chain
 rule is written out in every layer, which is what the course teaches.
 """
 
+import inspect
 from collections import OrderedDict
 
 import numpy as np
@@ -131,6 +132,14 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not implement forward()")
 
     def backward(self, grad_output):
+        """dL/d(input) from dL/d(output), adding each parameter's gradient to ``p.grad``.
+
+        Layers whose input gradient costs as much as their weight gradient
+        (``Linear``, ``Conv2d``, ``Sequential``) also take
+        ``needs_input_grad=False``: the parameter gradients only, and ``None``
+        returned, as PyTorch skips the gradient of an input that does not
+        require one (the data fed to a network's first layer).
+        """
         raise NotImplementedError(f"{type(self).__name__} does not implement backward()")
 
     def __call__(self, *inputs, **kwargs):
@@ -161,3 +170,15 @@ class Module:
             child_repr = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {child_repr}")
         return "\n".join(lines) + "\n)"
+
+
+def can_skip_input_grad(module):
+    """Whether ``module.backward`` takes ``needs_input_grad`` (see :meth:`Module.backward`)."""
+    kind = type(module)
+    if kind not in _SKIPS_INPUT_GRAD:
+        parameters = inspect.signature(kind.backward).parameters
+        _SKIPS_INPUT_GRAD[kind] = "needs_input_grad" in parameters
+    return _SKIPS_INPUT_GRAD[kind]
+
+
+_SKIPS_INPUT_GRAD = {}
