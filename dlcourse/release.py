@@ -105,6 +105,17 @@ def _comparable(path):
     return cells, notebook.metadata.get("kernelspec")
 
 
+def copy_course(root, target, chapter_ids=None):
+    """A new course at ``target``: the nbgrader config and the source of the given
+    chapters (all by default) of the course at ``root``; returns ``target``."""
+    root, target = Path(root), Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(root / "nbgrader_config.py", target)
+    for chapter in chapter_ids or chapters(root):
+        shutil.copytree(root / SOURCE_DIR / chapter, target / SOURCE_DIR / chapter)
+    return target
+
+
 def stale_files(root=None):
     """Files of ``course/`` that differ from a fresh release of ``solutions/``.
 
@@ -115,10 +126,7 @@ def stale_files(root=None):
     """
     root = Path(root) if root else find_root()
     with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / "course-copy"
-        copy.mkdir()
-        shutil.copy2(root / "nbgrader_config.py", copy)
-        shutil.copytree(root / SOURCE_DIR, copy / SOURCE_DIR)
+        copy = copy_course(root, Path(tmp) / "course-copy")
         release(copy, db_url=f"sqlite:///{Path(tmp) / 'gradebook.db'}")
         fresh_dir, current_dir = copy / RELEASE_DIR, root / RELEASE_DIR
         fresh = {p.relative_to(fresh_dir) for p in fresh_dir.rglob("*") if p.is_file()}

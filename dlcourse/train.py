@@ -243,6 +243,8 @@ def fit(model, loss_fn, optimizer, X, y, epochs=10, batch_size=None, shuffle=Tru
 
     from tqdm.auto import tqdm
 
+    # the data needs no gradient: skip it where the model can (as torch does for inputs)
+    backward_options = {"needs_input_grad": False} if can_skip_input_grad(model) else {}
     bar = tqdm(range(epochs), desc="training", unit="epoch", disable=not progress, leave=True)
     try:
         for epoch in bar:
@@ -255,10 +257,7 @@ def fit(model, loss_fn, optimizer, X, y, epochs=10, batch_size=None, shuffle=Tru
                 optimizer.zero_grad()
                 output = model(xb)
                 loss = loss_fn(output, yb)
-                if can_skip_input_grad(model):    # the data needs no gradient
-                    model.backward(loss_fn.backward(), needs_input_grad=False)
-                else:
-                    model.backward(loss_fn.backward())
+                model.backward(loss_fn.backward(), **backward_options)
                 optimizer.step()
                 total += float(loss) * len(xb)
                 if metrics:

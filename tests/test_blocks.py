@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn as tnn
 
-from dlcourse.gradcheck import check_module
+from dlcourse.gradcheck import check_module, numerical_gradient
 from dlcourse.nn import (
     AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, Conv2d, Flatten, InceptionBlock, MaxPool2d, ResidualBlock,
 )
@@ -145,19 +145,6 @@ def test_identity_residual_block_starts_near_identity():
 
 # -- numerical gradients ---------------------------------------------------------------
 
-def _numerical_gradient(f, array, eps=1e-6):
-    grad = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        saved = array[index]
-        array[index] = saved + eps
-        up = f()
-        array[index] = saved - eps
-        down = f()
-        array[index] = saved
-        grad[index] = (up - down) / (2 * eps)
-    return grad
-
-
 @pytest.mark.parametrize("make", [
     lambda: InceptionBlock(2, 1, 1, 2, 1, 1, 1, rng=0),
     lambda: ResidualBlock(2, 3, 2, rng=0),
@@ -175,9 +162,9 @@ def test_blocks_pass_numerical_gradient_check(make):
     block.zero_grad()
     block(x)
     dx = block.backward(g)
-    np.testing.assert_allclose(dx, _numerical_gradient(loss, x), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(dx, numerical_gradient(lambda _: loss(), x), rtol=1e-5, atol=1e-7)
     for name, p in block.named_parameters():
-        np.testing.assert_allclose(p.grad, _numerical_gradient(loss, p.data), rtol=1e-5, atol=1e-7,
+        np.testing.assert_allclose(p.grad, numerical_gradient(lambda _: loss(), p.data), rtol=1e-5, atol=1e-7,
                                    err_msg=name)
 
 

@@ -174,7 +174,6 @@ def perceptron_update(student, hidden=False):
                         "the prediction is right")
 
 
-
 # -- exercise 4: training loop ----------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ from dlcourse.grading.export import export_csv
 from dlcourse.grading.feedback import write_feedback
 from dlcourse.grading.pipeline import Course, Options, autograde, summary_table
 from dlcourse.grading.report import write_report
-from dlcourse.release import release
+from dlcourse.release import copy_course, release
 
 CHAPTER = "ch01-neurons"
 SAMPLES = Path("autograde") / "samples" / CHAPTER
@@ -66,9 +66,7 @@ def make_samples(root):
     root = Path(root)
     source_nb = nbformat.read(root / "solutions" / CHAPTER / f"{CHAPTER}.ipynb", as_version=4)
     with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp)
-        shutil.copy(root / "nbgrader_config.py", copy)
-        shutil.copytree(root / "solutions" / CHAPTER, copy / "solutions" / CHAPTER)
+        copy = copy_course(root, tmp, [CHAPTER])
         release(copy, [CHAPTER], db_url=f"sqlite:///{copy / 'gradebook.db'}")
         release_nb = nbformat.read(copy / "course" / CHAPTER / f"{CHAPTER}.ipynb", as_version=4)
     answers = _solutions(source_nb)
@@ -102,9 +100,7 @@ def make_demo_course(root):
     demo = Path(root) / DEMO
     if demo.exists():
         shutil.rmtree(demo)
-    shutil.copytree(Path(root) / "solutions" / CHAPTER, demo / "solutions" / CHAPTER)
-    shutil.copy(Path(root) / "nbgrader_config.py", demo / "nbgrader_config.py")
-    return demo
+    return copy_course(root, demo, [CHAPTER])
 
 
 def run_demo(root, workers=0, progress=True, out=print):

@@ -7,6 +7,7 @@ credit) and ``total`` (1 point).
 """
 
 import json
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -66,23 +67,9 @@ def make_course(root):
     root = Path(root)
     (root / "solutions" / CHAPTER).mkdir(parents=True, exist_ok=True)
     (root / "autograde").mkdir(exist_ok=True)
-    config = Path(__file__).resolve().parents[2] / "nbgrader_config.py"
-    text = config.read_text() if config.is_file() else _MINIMAL_CONFIG
-    (root / "nbgrader_config.py").write_text(text)
+    shutil.copy(Path(__file__).resolve().parents[2] / "nbgrader_config.py", root / "nbgrader_config.py")
     nbformat.write(source_notebook(), root / "solutions" / CHAPTER / f"{CHAPTER}.ipynb")
     return root
-
-
-_MINIMAL_CONFIG = """c = get_config()
-c.CourseDirectory.course_id = "dlcourse"
-c.CourseDirectory.source_directory = "solutions"
-c.CourseDirectory.release_directory = "course"
-c.CourseDirectory.submitted_directory = "autograde/submitted"
-c.CourseDirectory.autograded_directory = "autograde/autograded"
-c.CourseDirectory.feedback_directory = "autograde/feedback"
-c.CourseDirectory.db_url = "sqlite:///autograde/gradebook.db"
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}
-"""
 
 
 def fill(release_nb, answers):

@@ -114,18 +114,18 @@ class Optimizer:
         ``None`` are skipped (their state is left as it is), as in PyTorch.
         """
         loss = closure() if closure is not None else None
+        rule, inplace = type(self).rule, type(self).inplace_rule
         for group in self.param_groups:
             hyper = self.hyperparameters(group)
             for p in group["params"]:
                 if p.grad is None:
                     continue
                 grad = self._checked_grad(p)
-                inplace = type(self).inplace_rule
                 if inplace is not None:
                     inplace(p.data, grad, self.state.setdefault(p, {}), **hyper)
-                    continue
-                new_data, self.state[p] = type(self).rule(p.data, grad, self.state.get(p, {}), **hyper)
-                p.data[...] = new_data
+                else:
+                    new_data, self.state[p] = rule(p.data, grad, self.state.get(p, {}), **hyper)
+                    p.data[...] = new_data
         return loss
 
     @staticmethod
