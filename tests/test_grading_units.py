@@ -189,3 +189,17 @@ def test_forged_or_broken_records_never_stop_the_grader(tmp_path):
     (tmp_path / "b.npz").write_bytes(b"not a zip")
     count, disagreements = verify_records(sorted(map(str, tmp_path.glob("*.npz"))))
     assert count == 2 and disagreements == ["an unreadable check record"] * 2
+
+
+def test_the_summary_shortens_a_long_flag_at_a_word_boundary():
+    from dlcourse.grading.gradebook import CellGrade, Outcome
+    from dlcourse.grading.pipeline import Run, summary_table
+
+    flag = "timeout: the notebook exceeded its time limit (40 s in all, 5 s per cell); " * 3
+    run = Run("ch01-neurons", [Outcome("donald", "ch01-neurons", "timeout",
+                                       [CellGrade("test_a", 1.0, 2.0)], [flag])])
+    line = next(row for row in summary_table(run).splitlines() if row.startswith("donald"))
+    shown = line.split("1/2", 1)[1].strip()
+    assert shown.endswith(" ...") and len(shown) <= 90
+    assert flag.startswith(shown[:-4])                      # whole words of the flag, in order
+    assert shown[:-4].split()[-1] in flag.split()           # the last word shown is not cut
