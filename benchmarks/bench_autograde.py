@@ -23,7 +23,7 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from dlcourse.grading import toy
-from dlcourse.release import nbgrader_command, release
+from dlcourse.grading.release import nbgrader_command, release
 
 CH = toy.CHAPTER
 

@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
-from dlcourse.release import chapters  # noqa: E402
-from dlcourse.validate import execute  # noqa: E402
+from dlcourse.grading.release import chapters  # noqa: E402
+from dlcourse.grading.validate import execute  # noqa: E402
 
 
 def main():

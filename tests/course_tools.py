@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from dlcourse.release import nbgrader_command
+from dlcourse.grading.release import nbgrader_command
 
 ROOT = Path(__file__).resolve().parents[1]
 

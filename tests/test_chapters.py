@@ -11,7 +11,7 @@ import re
 import nbformat
 import pytest
 
-from dlcourse.release import chapters, release, stale_files
+from dlcourse.grading.release import chapters, release, stale_files
 from tests.course_tools import ROOT, cell_scores, make_course, nbgrader_autograde, submit
 
 CHAPTERS = chapters(ROOT)

@@ -370,8 +370,8 @@ def test_stub_fails(check, hidden):
 
 def test_calling_the_library_fails():
     from dlcourse import gradcheck, nn, optim, train
-    from dlcourse.descent import GradientDescent, run_descent
-    from dlcourse.objectives import SingleWeightSquaredError
+    from dlcourse.descent.paths import GradientDescent, run_descent
+    from dlcourse.descent.objectives import SingleWeightSquaredError
 
     def via_gradcheck(f, x, h=1e-5):
         x = np.array(x, dtype=float)

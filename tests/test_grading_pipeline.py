@@ -22,7 +22,7 @@ from dlcourse.grading import toy
 from dlcourse.grading.export import export_csv
 from dlcourse.grading.feedback import write_feedback
 from dlcourse.grading.pipeline import Course
-from dlcourse.release import nbgrader_command, release
+from dlcourse.grading.release import nbgrader_command, release
 
 pytestmark = pytest.mark.slow
 

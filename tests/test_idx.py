@@ -4,7 +4,7 @@ import struct
 import numpy as np
 import pytest
 
-from dlcourse.idx import MNIST_FILES, load_mnist, read_idx, write_idx
+from dlcourse.datasets.idx import MNIST_FILES, load_mnist, read_idx, write_idx
 
 
 def test_reads_a_hand_written_mnist_style_header(tmp_path):

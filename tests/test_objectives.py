@@ -1,4 +1,4 @@
-"""Test functions (dlcourse.objectives) and the descent runner (dlcourse.descent).
+"""Test functions (dlcourse.descent.objectives) and the descent runner (dlcourse.descent).
 
 Gradients are checked against central differences and against PyTorch's
 autograd on the same formula; the runner against torch.optim on the same
@@ -11,9 +11,9 @@ import torch
 
 from dlcourse import optim
 from dlcourse.datasets import house_prices
-from dlcourse.descent import DescentPath, GradientDescent, run_descent
-from dlcourse.descent_presets import compare_optimizers, default_lr, make_optimizer
-from dlcourse.objectives import OBJECTIVES, SQUARE, HousePriceMSE, SingleWeightSquaredError, get_objective
+from dlcourse.descent.paths import DescentPath, GradientDescent, run_descent
+from dlcourse.descent.presets import compare_optimizers, default_lr, make_optimizer
+from dlcourse.descent.objectives import OBJECTIVES, SQUARE, HousePriceMSE, SingleWeightSquaredError, get_objective
 
 ALL = list(OBJECTIVES.values())
 

@@ -11,8 +11,8 @@ from matplotlib import animation
 from PIL import Image
 
 from dlcourse.commands import plot as plot_command
-from dlcourse.descent_presets import available_optimizers
-from dlcourse.objectives import OBJECTIVES
+from dlcourse.descent.presets import available_optimizers
+from dlcourse.descent.objectives import OBJECTIVES
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

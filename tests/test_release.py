@@ -7,8 +7,8 @@ import nbformat
 import pytest
 
 from dlcourse.cli import main
-from dlcourse.release import ReleaseError, release, stale_files
-from dlcourse.validate import validate
+from dlcourse.grading.release import ReleaseError, release, stale_files
+from dlcourse.grading.validate import validate
 from tests.course_tools import make_course
 
 

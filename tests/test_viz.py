@@ -13,8 +13,8 @@ import torch  # noqa: E402
 from matplotlib import animation  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from dlcourse.descent import GradientDescent, run_descent  # noqa: E402
-from dlcourse.descent_presets import compare_optimizers  # noqa: E402
+from dlcourse.descent.paths import GradientDescent, run_descent  # noqa: E402
+from dlcourse.descent.presets import compare_optimizers  # noqa: E402
 from dlcourse.functional.activations import sigmoid, sigmoid_grad  # noqa: E402
 from dlcourse.viz import (  # noqa: E402
     animate_descent,
@@ -25,7 +25,7 @@ from dlcourse.viz import (  # noqa: E402
     plot_learning_rate_panel,
     plot_loss_curves,
 )
-from dlcourse.viz.animate import frame_steps  # noqa: E402
+from dlcourse.descent.animation import frame_steps  # noqa: E402
 from dlcourse.viz.boundaries import decision_regions  # noqa: E402
 
 

@@ -168,8 +168,8 @@ def _references():
     finite differences of ``gradcheck``, the descent runner, SGD, the test
     functions (their gradients), the training loop and the linear models."""
     return tuple(_OWN) + tuple(library_functions(
-        "dlcourse.gradcheck", "dlcourse.descent", "dlcourse.optim.sgd", "dlcourse.optim.optimizer",
-        "dlcourse.optim.functional", "dlcourse.objectives", "dlcourse.train", "dlcourse.linear_models",
+        "dlcourse.gradcheck", "dlcourse.descent.paths", "dlcourse.optim.sgd", "dlcourse.optim.optimizer",
+        "dlcourse.optim.functional", "dlcourse.descent.objectives", "dlcourse.train", "dlcourse.linear_models",
         "dlcourse.nn.linear", "dlcourse.nn.loss", "dlcourse.functional.losses"))
 
 

@@ -4,7 +4,7 @@ import sys
 
 from dlcourse.grading.pipeline import (DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT,
                                        GradingError, Options, autograde, summary_table)
-from dlcourse.release import ReleaseError, find_root
+from dlcourse.grading.release import ReleaseError, find_root
 
 HELP = "grade the submissions of a chapter (parallel, sandboxed, resumable) into the gradebook"
 DESCRIPTION = (

@@ -4,7 +4,7 @@ import sys
 
 from dlcourse.grading.collect import DEFAULT_PATTERN, collect_exchange, collect_files
 from dlcourse.grading.pipeline import Course
-from dlcourse.release import find_root
+from dlcourse.grading.release import find_root
 
 HELP = "place submissions (LMS folder/zip, or nbgrader's exchange) under autograde/submitted/"
 DESCRIPTION = (

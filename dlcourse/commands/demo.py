@@ -4,7 +4,7 @@ import sys
 
 from dlcourse.grading.demo import make_samples, run_demo
 from dlcourse.grading.pipeline import GradingError
-from dlcourse.release import ReleaseError, find_root
+from dlcourse.grading.release import ReleaseError, find_root
 
 HELP = "release ch01, grade the sample class in autograde/samples/, write feedback, CSV and report"
 

@@ -2,7 +2,7 @@
 
 from dlcourse.grading.export import export_csv
 from dlcourse.grading.pipeline import Course
-from dlcourse.release import find_root
+from dlcourse.grading.release import find_root
 
 HELP = "write grades as CSV (a row per student, a column per chapter and per exercise, total)"
 

@@ -2,7 +2,7 @@
 
 from dlcourse.grading.feedback import write_feedback
 from dlcourse.grading.pipeline import Course
-from dlcourse.release import find_root
+from dlcourse.grading.release import find_root
 
 HELP = "write autograde/feedback/<student>/<chapter>/<chapter>.html for each graded student"
 

@@ -7,13 +7,13 @@ import pathlib
 import sys
 
 from dlcourse.commands._arguments import positive_float, positive_int
-from dlcourse.descent_presets import (
+from dlcourse.descent.presets import (
     DEFAULT_OPTIMIZERS,
     SETTINGS,
     available_optimizers,
     compare_optimizers,
 )
-from dlcourse.objectives import OBJECTIVES
+from dlcourse.descent.objectives import OBJECTIVES
 
 HELP = "draw or animate gradient-descent paths of optimizers on a test function"
 
@@ -144,7 +144,7 @@ def _check_writable(out):
 
 
 def run(args):
-    from dlcourse.objectives import get_objective  # noqa: PLC0415
+    from dlcourse.descent.objectives import get_objective  # noqa: PLC0415
 
     objective = get_objective(args.function)
     out = args.out or pathlib.Path(f"{objective.name}.png")
@@ -158,7 +158,7 @@ def run(args):
         if out.suffix.lower() == ".png":
             _save_picture(objective, paths, out, args.dpi)
         else:
-            from dlcourse.viz.animate import animate_descent  # noqa: PLC0415
+            from dlcourse.descent.animation import animate_descent  # noqa: PLC0415
 
             longest = max(len(p) for p in paths.values())
             stride = args.stride or max(1, math.ceil(longest / 100))
@@ -175,7 +175,7 @@ def run(args):
 def _save_picture(objective, paths, out, dpi):
     from dlcourse.viz._figure import new_figure  # noqa: PLC0415
     from dlcourse.viz.curves import plot_loss_curves  # noqa: PLC0415
-    from dlcourse.viz.descent import plot_descent_1d, plot_descent_2d  # noqa: PLC0415
+    from dlcourse.descent.pictures import plot_descent_1d, plot_descent_2d  # noqa: PLC0415
 
     fig = new_figure(figsize=(12, 5), layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=(3, 2))

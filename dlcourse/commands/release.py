@@ -2,7 +2,7 @@
 
 import sys
 
-from dlcourse.release import ReleaseError, find_root, release, stale_files
+from dlcourse.grading.release import ReleaseError, find_root, release, stale_files
 
 HELP = "generate course/ (student notebooks) from solutions/ with nbgrader"
 DESCRIPTION = (

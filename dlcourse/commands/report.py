@@ -2,7 +2,7 @@
 
 from dlcourse.grading.pipeline import Course
 from dlcourse.grading.report import write_report
-from dlcourse.release import find_root
+from dlcourse.grading.release import find_root
 
 HELP = "write autograde/reports/<chapter>/report.html: scores, pass rates, failures, flags"
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import nbformat
 
-from dlcourse.validate import validate
+from dlcourse.grading.validate import validate
 
 HELP = "run a notebook and list each graded exercise as passed or failed"
 DESCRIPTION = (

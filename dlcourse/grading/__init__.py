@@ -1,6 +1,13 @@
-"""The instructor's side: grading a class on nbgrader's model, in parallel and in isolation.
+"""The instructor's side: the course around nbgrader, and grading a class in parallel and in isolation.
 
-One module per step: :mod:`~dlcourse.grading.collect` (bring submissions in),
+Nothing here is imported by a student's kernel: the library and :mod:`dlcourse.checks`
+never import this package (a test enforces it), so the grader's code and data stay out of
+a student's reach.
+
+The course: :mod:`~dlcourse.grading.release` (``solutions/`` to ``course/`` with nbgrader)
+and :mod:`~dlcourse.grading.validate` (run a notebook as the grader will).
+
+Grading, one module per step: :mod:`~dlcourse.grading.collect` (bring submissions in),
 :mod:`~dlcourse.grading.sanitize` (nbgrader's pre-execution repairs and flags),
 :mod:`~dlcourse.grading.tamper` (reading student code for interference),
 :mod:`~dlcourse.grading.sandbox` (the kernel's limits and private file system),

@@ -20,7 +20,7 @@ from dlcourse.grading.export import export_csv
 from dlcourse.grading.feedback import write_feedback
 from dlcourse.grading.pipeline import Course, Options, autograde, summary_table
 from dlcourse.grading.report import write_report
-from dlcourse.release import copy_course, release
+from dlcourse.grading.release import copy_course, release
 
 CHAPTER = "ch01-neurons"
 SAMPLES = Path("autograde") / "samples" / CHAPTER

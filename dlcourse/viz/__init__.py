@@ -9,9 +9,24 @@ plot made without ``ax`` is shown by ending the cell with ``ax.figure``; or
 pass the ``ax`` of a figure made with ``plt.subplots()``.
 """
 
-from dlcourse.viz.descent import plot_descent_1d, plot_descent_2d, plot_learning_rate_panel
-from dlcourse.viz.animate import animate_descent
 from dlcourse.viz.curves import plot_loss_curves
 from dlcourse.viz.activations import plot_activation
 from dlcourse.viz.boundaries import plot_decision_boundary
 from dlcourse.viz.cnn import plot_filters, plot_feature_maps, plot_heatmap, plot_images
+
+_DESCENT_PICTURES = {"plot_descent_1d": "pictures", "plot_descent_2d": "pictures",
+                     "plot_learning_rate_panel": "pictures", "animate_descent": "animation"}
+
+__all__ = [*_DESCENT_PICTURES, "plot_loss_curves", "plot_activation",
+           "plot_decision_boundary", "plot_filters", "plot_feature_maps", "plot_heatmap",
+           "plot_images"]
+
+
+def __getattr__(name):
+    # the descent pictures live with the rest of gradient descent (dlcourse.descent.pictures),
+    # which itself draws with this package's figures: imported on first use, not circularly
+    if name in _DESCENT_PICTURES:
+        import importlib
+
+        return getattr(importlib.import_module(f"dlcourse.descent.{_DESCENT_PICTURES[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,7 +3,7 @@
 import numpy as np
 
 from dlcourse.viz._figure import new_axes
-from dlcourse.viz.descent import as_path_dict, path_label
+from dlcourse.descent.paths import as_path_dict, path_label
 
 
 def plot_loss_curves(paths, ax=None, log=False, minimum=None):

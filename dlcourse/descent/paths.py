@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from dlcourse.nn.parameter import Parameter
-from dlcourse.objectives import get_objective
+from dlcourse.descent.objectives import get_objective
 
 
 @dataclass
@@ -69,7 +69,7 @@ def run_descent(objective, optimizer_factory, steps, start=None, *, label="",
     Parameters
     ----------
     objective : Objective or str
-        A test function from ``dlcourse.objectives`` (or its name).
+        A test function from ``dlcourse.descent.objectives`` (or its name).
     optimizer_factory : callable
         ``factory([param]) -> optimizer`` with ``step()`` (and ``zero_grad()``).
     steps : int
@@ -157,3 +157,18 @@ class GradientDescent:
         for p in self.params:
             if p.grad is not None:
                 p.data = p.data - self.lr * p.grad
+
+
+def as_path_dict(paths):
+    """``{label: DescentPath}`` from a dict, a single path or a list of paths."""
+    if isinstance(paths, dict):
+        return dict(paths)
+    if hasattr(paths, "points"):
+        paths = [paths]
+    return {(p.label or f"path {i}"): p for i, p in enumerate(paths)}
+
+
+def path_label(label, path):
+    """The legend entry of a path: its label and its final loss."""
+    text = f"{label}: final loss {path.final_loss:.3g}"
+    return text + " (diverged)" if path.diverged else text

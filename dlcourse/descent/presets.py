@@ -24,8 +24,8 @@ import math
 
 import numpy as np
 
-from dlcourse.descent import run_descent
-from dlcourse.objectives import get_objective
+from dlcourse.descent.paths import run_descent
+from dlcourse.descent.objectives import get_objective
 
 #: short name -> (class name in ``dlcourse.optim``, keyword arguments, family)
 OPTIMIZERS = {

@@ -6,9 +6,10 @@ import pathlib
 import numpy as np
 from matplotlib import animation
 
-from dlcourse.objectives import get_objective
+from dlcourse.descent.objectives import get_objective
 from dlcourse.viz._figure import new_figure
-from dlcourse.viz.descent import as_path_dict, draw_contours, path_label
+from dlcourse.descent.paths import as_path_dict, path_label
+from dlcourse.descent.pictures import draw_contours
 
 #: file suffixes ``animate_descent`` can write
 FORMATS = (".gif", ".mp4")

@@ -1,34 +1,19 @@
 """Pictures of gradient descent: steps on a curve, paths on a contour map,
 and the four-panel learning-rate figure (chapter: optimisation).
 
-Every function takes the objective (a ``dlcourse.objectives.Objective`` or its
-name) and the path(s) recorded by ``dlcourse.descent.run_descent``.
+Every function takes the objective (a ``dlcourse.descent.objectives.Objective`` or its
+name) and the path(s) recorded by ``dlcourse.descent.paths.run_descent``.
 """
 
 import numpy as np
 
-from dlcourse.descent import GradientDescent, run_descent
-from dlcourse.descent_presets import check_lr
-from dlcourse.objectives import get_objective
+from dlcourse.descent.paths import GradientDescent, as_path_dict, path_label, run_descent
+from dlcourse.descent.presets import check_lr
+from dlcourse.descent.objectives import get_objective
 from dlcourse.viz._figure import new_axes, new_figure
 
 #: what the four panels of ``plot_learning_rate_panel`` show, in order
 PANEL_TITLES = ("too small", "about right", "too large", "divergent")
-
-
-def as_path_dict(paths):
-    """``{label: DescentPath}`` from a dict, a single path or a list of paths."""
-    if isinstance(paths, dict):
-        return dict(paths)
-    if hasattr(paths, "points"):
-        paths = [paths]
-    return {(p.label or f"path {i}"): p for i, p in enumerate(paths)}
-
-
-def path_label(label, path):
-    """The legend entry of a path: its label and its final loss."""
-    text = f"{label}: final loss {path.final_loss:.3g}"
-    return text + " (diverged)" if path.diverged else text
 
 
 def _curve_range(objective, points, pad=0.05):
