@@ -18,3 +18,36 @@ def fails(check, *students, fragments=(), hidden=False):
 def stub(*args, **kwargs):
     """The released notebook's solution cell: not implemented yet."""
     raise NotImplementedError()
+
+
+def as_notebook_function(fn):
+    """``fn`` as if defined in a notebook cell (module ``__main__``), as graders see one."""
+
+    def defined_in_a_cell(*args, **kwargs):
+        return fn(*args, **kwargs)
+
+    defined_in_a_cell.__name__ = defined_in_a_cell.__qualname__ = fn.__name__
+    defined_in_a_cell.__module__ = "__main__"
+    return defined_in_a_cell
+
+
+def judged_outside(source, students, points=1, answers_from=None):
+    """The grader's verdict on test cell ``source`` for ``students`` ({name: function}):
+    the answer key's plan recorded with ``answers_from`` (default: the same functions),
+    the calls made on ``students`` as a grading kernel makes them, the answers judged in
+    this process. Everything crossing between them goes through JSON, as on the wire."""
+    import json
+
+    from dlcourse.checks import probe
+    from dlcourse.grading import judge
+
+    key = {n: as_notebook_function(f) for n, f in (answers_from or students).items()}
+    sent = []
+    with probe.recording(key, judge.free_names(source), "token", send=sent.append):
+        exec(compile(source, "<test cell>", "exec"), key)  # noqa: S102
+    plan = json.loads(json.dumps(sent[-1]["plan"]))
+    kernel = {n: as_notebook_function(f) for n, f in students.items()}
+    replies = []
+    probe.run(kernel, "token", plan, send=replies.append)
+    replies = json.loads(json.dumps(replies))
+    return judge.judge(source, plan, {r["index"]: r["result"] for r in replies}, points)

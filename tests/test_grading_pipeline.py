@@ -101,6 +101,38 @@ def _class(release_nb, root):
         "killer": toy.fill(release_nb, _answers(relu=(
             "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n" + s["relu"]))),
         "extras": toy.fill(release_nb, _answers(total="from helper import total")),
+        # forging a verdict from inside the kernel: every one of these has a wrong relu
+        "displayhook": toy.fill(release_nb, _answers(relu=(
+            "import sys\ndef relu(x):\n    sys.displayhook(3)\n    return x"))),
+        "silenced": toy.fill(release_nb, _answers(relu=(
+            "def relu(x):\n    return x\n"
+            "get_ipython().showtraceback = lambda *a, **k: None\n"
+            "get_ipython().showsyntaxerror = lambda *a, **k: None"))),
+        "formatter": toy.fill(release_nb, _answers(relu=(
+            "def relu(x):\n    return x\n"
+            "get_ipython().display_formatter.formatters['text/plain'].for_type(float, "
+            "lambda v, p, c: p.text('3'))"))),
+        "replacer": toy.fill(release_nb, _answers(relu=(
+            "def relu(x):\n    return x\nimport sys, dlcourse.checks.core as core\n"
+            "vars(core)['check_function'] = lambda *a, **k: True\n"
+            "sys.modules.update({'dlcourse.checks.core': core})"))),
+        "forger": toy.fill(release_nb, _answers(relu=(
+            "def relu(x):\n    return x\n"
+            "import json, re\nfrom IPython.display import publish_display_data\n"
+            "def forge(info):\n"
+            "    found = re.search(r\"run\\(globals\\(\\), '(\\w+)'\", info.raw_cell or '')\n"
+            "    if found and 'relu' in info.raw_cell:\n"
+            "        for i in range(8):\n"
+            "            publish_display_data({'application/vnd.dlcourse.probe+json': {'token': found.group(1), "
+            "'index': i, 'result': {'tree': {'$array': 0}, 'arrays': ''}}})\n"
+            "get_ipython().events.register('pre_run_cell', forge)"))),
+        "unprofiled": toy.fill(release_nb, _answers(sigmoid=(
+            "import sys\ndef sigmoid(x):\n    getattr(sys, 'set' + 'profile')(None)\n"
+            "    return F.sigmoid(x)"))),
+        "threaded": toy.fill(release_nb, _answers(sigmoid=(
+            "import threading\ndef sigmoid(x):\n    out = {}\n"
+            "    t = threading.Thread(target=lambda: out.update(y=F.sigmoid(x)))\n"
+            "    t.start(); t.join()\n    return out.get('y')"))),
     }
     files = {"brokenjson": b'{"cells": [', "empty": b""}
     return honest, hostile, files
@@ -114,14 +146,19 @@ EXPECTED = {
     "sysexit": (FULL, False), "survivor": (FULL, False), "noisy": (FULL, True),
     "deleted": (FULL, True), "edited": (FULL, True), "stripped": (FULL, True),
     "delegates": ({**FULL, "test_sigmoid": 0.0}, False),
-    "patcher": ({**FULL, "test_relu": 0.0, "test_total": 0.0}, True),
-    "sneaky": ({**FULL, "test_relu": 0.0}, True),
+    "patcher": ({**FULL, "test_relu": 1.0}, True),  # its patch reaches only its own kernel
+    "sneaky": ({**FULL, "test_relu": 1.0}, True),
     "anything": ({**FULL, "test_relu": 0.0}, False),
     "transformer": ({**FULL, "test_relu": 0.0, "test_total": 0.0}, True),
     "snoop": ({**FULL, "test_total": 0.0}, True),
-    "vandal": ({**FULL, "test_total": 0.0}, True),
+    "vandal": (FULL, True),  # every write failed (read-only), so its work is graded as it is
     "killer": (None, None),  # ignored by a kernel that is PID 1 of its namespace, else fatal
     "extras": (FULL, False),
+    "displayhook": ({**FULL, "test_relu": 1.0}, False), "silenced": ({**FULL, "test_relu": 1.0}, False),
+    "formatter": ({**FULL, "test_relu": 1.0}, False), "replacer": ({**FULL, "test_relu": 1.0}, False),
+    "forger": ({**FULL, "test_relu": 0.0}, True),
+    "unprofiled": ({**FULL, "test_sigmoid": 0.0}, False),
+    "threaded": ({**FULL, "test_sigmoid": 0.0}, False),
     "brokenjson": (dict.fromkeys(FULL, 0.0), True), "empty": (dict.fromkeys(FULL, 0.0), True),
     "wrongname": (FULL, True), "missing": (dict.fromkeys(FULL, 0.0), True),
 }
@@ -211,6 +248,7 @@ def test_per_exercise_points_and_flags(graded):
     assert results["exits"][0] == "crashed"
     assert results["brokenjson"][0] == results["empty"][0] == "unreadable"
     assert results["missing"][0] == "missing"
+    assert "checks tampered with" in results["forger"][1]
     assert "isolation: on" in second.stdout
 
 
@@ -289,3 +327,39 @@ def test_autograde_refuses_an_unreleased_chapter(graded):
     done = subprocess.run([sys.executable, "-m", "dlcourse", "autograde", "ch99-none"], cwd=root,
                           capture_output=True, text=True)
     assert done.returncode == 2 and "dlcourse release ch99-none" in done.stderr
+
+
+@pytest.mark.parametrize("damage", ["truncated", "foreign", "edited plan"])
+def test_a_damaged_answer_key_cache_is_rebuilt_not_trusted(graded, damage):
+    root, *_ = graded
+    cache = root / "autograde" / ".grading" / f"key-{CH}.json"
+    saved = json.loads(cache.read_text())
+    if damage == "truncated":
+        cache.write_text(cache.read_text()[: len(cache.read_text()) // 2])
+    elif damage == "foreign":
+        cache.write_text(json.dumps({"digest": "0" * 64, "checksum": "x", "plans": {}}))
+    else:  # a plan that would ask the student's code other questions
+        saved["plans"]["test_relu"]["calls"] = []
+        cache.write_text(json.dumps(saved))
+    done = subprocess.run(_autograde_argv("--force", "--students", "partial"), cwd=root,
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    status, _, cells, _ = _results(root)["partial"]
+    assert {c["grade_id"]: c["points"] for c in json.loads(cells)} == EXPECTED["partial"][0]
+    rebuilt = json.loads(cache.read_text())
+    assert rebuilt["plans"]["test_relu"]["calls"] and rebuilt["digest"] == saved["digest"]
+
+
+def test_a_locked_gradebook_delays_grading_but_loses_nothing(graded):
+    root, *_ = graded
+    db = sqlite3.connect(root / "autograde" / "gradebook.db", timeout=0, isolation_level=None)
+    db.execute("BEGIN EXCLUSIVE")
+    grading = subprocess.Popen(_autograde_argv("--force", "--students", "style"), cwd=root,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(4)
+    db.execute("COMMIT")
+    db.close()
+    output, _ = grading.communicate(timeout=120)
+    assert grading.returncode == 0, output
+    status, _, cells, _ = _results(root)["style"]
+    assert status == "graded" and {c["grade_id"]: c["points"] for c in json.loads(cells)} == FULL

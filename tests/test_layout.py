@@ -40,7 +40,7 @@ def _imported_names(path):
 
 
 def test_the_instructor_side_is_where_the_map_says():
-    for name in ("release", "validate", "pipeline", "sandbox", "worker", "scoring"):
+    for name in ("release", "validate", "pipeline", "sandbox", "worker", "judge"):
         assert (PACKAGE / "grading" / f"{name}.py").is_file()
     assert (PACKAGE / "README.md").read_text().count("`grading/`") == 1
     assert "dlcourse.checks.core" in kernel_side_modules()

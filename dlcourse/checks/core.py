@@ -21,10 +21,8 @@ import copy
 import importlib
 import inspect
 import io
-import itertools
-import json
-import os
 import sys
+import threading
 import warnings
 from dataclasses import dataclass, field
 
@@ -40,9 +38,10 @@ class CheckFailure(AssertionError):
 class ReferenceCalled(Exception):
     """Raised inside the student's call when it reaches the reference implementation."""
 
-    def __init__(self, qualname):
+    def __init__(self, qualname, guard=False):
         super().__init__(qualname)
         self.qualname = qualname
+        self.guard = guard  # the call would have switched the trip-wire off
 
 
 @dataclass
@@ -97,24 +96,35 @@ def _code_objects(functions):
     return codes
 
 
+_PROFILER_SETTERS = (sys.setprofile, sys.settrace, threading.setprofile, threading.settrace)
+
+
 @contextlib.contextmanager
 def _tripwire(forbidden):
-    """Raise ReferenceCalled as soon as any function in ``forbidden`` is entered."""
+    """Raise ReferenceCalled as soon as any function in ``forbidden`` is entered, in this
+    thread or in one started meanwhile, or when the code tries to replace the trip-wire."""
     codes = _code_objects(forbidden)
     if not codes:
         yield
         return
 
+    armed = [True]
+
     def profiler(frame, event, arg):
         if event == "call" and frame.f_code in codes:
             raise ReferenceCalled(codes[frame.f_code])
+        if event == "c_call" and armed[0] and any(arg is setter for setter in _PROFILER_SETTERS):
+            raise ReferenceCalled(getattr(arg, "__qualname__", "setprofile"), guard=True)
 
-    previous = sys.getprofile()
+    previous, previous_threads = sys.getprofile(), threading.getprofile()
+    threading.setprofile(profiler)
     sys.setprofile(profiler)
     try:
         yield
     finally:
+        armed[0] = False
         sys.setprofile(previous)
+        threading.setprofile(previous_threads)
 
 
 def library_functions(*modules, keep=None):
@@ -138,6 +148,14 @@ def library_functions(*modules, keep=None):
     return found
 
 
+_forbidden_stack = []  # the forbidden functions of the call_student calls under way
+
+
+def current_forbidden():
+    """The library functions the student's function being called now must not call."""
+    return _forbidden_stack[-1] if _forbidden_stack else ()
+
+
 def call_student(fn, *args, name=None, case=None, forbidden=(), **kwargs):
     """Call the student's ``fn`` and return its result, or raise CheckFailure.
 
@@ -153,12 +171,18 @@ def call_student(fn, *args, name=None, case=None, forbidden=(), **kwargs):
     args = copy.deepcopy(args)
     kwargs = copy.deepcopy(kwargs)
     stderr = io.StringIO()
+    _forbidden_stack.append(tuple(forbidden))
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
         warnings.simplefilter("always")
         try:
             with contextlib.redirect_stderr(stderr), _tripwire(forbidden):
                 result = fn(*args, **kwargs)
         except ReferenceCalled as called:
+            if called.guard:
+                raise CheckFailure(
+                    f"`{name}` calls {called.qualname}, which would switch off the check that "
+                    "your code does not call the reference implementation." + where
+                ) from None
             raise CheckFailure(
                 f"`{name}` calls {called.qualname}, the course library's reference "
                 "implementation of this exercise. Write the computation yourself "
@@ -175,6 +199,8 @@ def call_student(fn, *args, name=None, case=None, forbidden=(), **kwargs):
             raise CheckFailure(
                 f"`{name}` raised {type(error).__name__}: {error}" + where
             ) from None
+        finally:
+            _forbidden_stack.pop()
     noise = [f"{w.category.__name__}: {w.message}" for w in caught]
     if stderr.getvalue().strip():
         noise.append("stderr: " + stderr.getvalue().strip()[:300])
@@ -208,17 +234,6 @@ def _as_array(value, what):
 
 def expect_close(got, expected, what, case=None, rtol=1e-7, atol=1e-10, hint=None, noise=()):
     """Fail unless ``got`` equals ``expected`` element by element within tolerance."""
-    __tracebackhide__ = True
-    try:
-        compare(got, expected, what, case=case, rtol=rtol, atol=atol, hint=hint, noise=noise)
-    except CheckFailure:
-        _record(got, expected, what, rtol, atol, passed=False)
-        raise
-    _record(got, expected, what, rtol, atol, passed=True)
-
-
-def compare(got, expected, what, case=None, rtol=1e-7, atol=1e-10, hint=None, noise=()):
-    """The comparison behind :func:`expect_close`, without recording it."""
     __tracebackhide__ = True
     where = f"\n  input:    {case.describe()}" if case is not None else ""
     tail = f"\n  hint: {hint}" if hint else ""
@@ -259,114 +274,6 @@ def compare(got, expected, what, case=None, rtol=1e-7, atol=1e-10, hint=None, no
         )
 
 
-# -- grading mode --------------------------------------------------------------------
-
-RECORDS_ENV = "DLCOURSE_GRADING_RECORDS"
-_record_numbers = itertools.count()
-
-
-def _plain_array(value):
-    """``value`` as a float array if it is a plain number/array/list, else None."""
-    try:
-        return _as_array(value, "value")
-    except CheckFailure:
-        return None
-
-
-_recomputing = []  # (reference, case, index) of the check_function comparison under way
-
-
-@contextlib.contextmanager
-def _recomputable(reference, case, index):
-    _recomputing.append((reference, case, index))
-    try:
-        yield
-    finally:
-        _recomputing.pop()
-
-
-def _plain_argument(value):
-    """``(kind, array)`` for a plain argument the grader can rebuild, else None."""
-    if type(value) is bool:
-        return "bool", np.array(value)
-    if type(value) is int:
-        return "int", np.array(value)
-    if type(value) is float:
-        return "float", np.array(value)
-    if type(value) is np.ndarray and value.dtype.kind in "biuf":
-        return "array", np.array(value)
-    if isinstance(value, np.generic) and np.asarray(value).dtype.kind in "biuf":
-        return "scalar", np.array(value)
-    if type(value) in (list, tuple):
-        try:
-            array = np.array(value)
-        except (TypeError, ValueError):
-            return None
-        if array.dtype.kind in "biuf":
-            return type(value).__name__, array
-    return None
-
-
-def _reference_arrays(meta):
-    """The reference and the case's arguments of the comparison under way, as arrays
-    (empty when there is none or it cannot be rebuilt outside the kernel)."""
-    if not _recomputing:
-        return {}
-    reference, case, index = _recomputing[-1]
-    module = getattr(reference, "__module__", None) or ""
-    qualname = getattr(reference, "__qualname__", "") or getattr(reference, "__name__", "")
-    if not module.startswith(("dlcourse", "numpy")) or not qualname or "<" in qualname:
-        return {}
-    arrays, kinds = {}, []
-    for i, value in enumerate(case.args):
-        plain = _plain_argument(value)
-        if plain is None:
-            return {}
-        kinds.append(plain[0])
-        arrays[f"arg{i}"] = plain[1]
-    keywords = {}
-    for key, value in case.kwargs.items():
-        plain = _plain_argument(value)
-        if plain is None:
-            return {}
-        keywords[key] = plain[0]
-        arrays[f"kw_{key}"] = plain[1]
-    meta["reference"] = {"module": module, "qualname": qualname, "index": index,
-                         "args": kinds, "kwargs": keywords}
-    return arrays
-
-
-def _record(got, expected, what, rtol, atol, passed):
-    """In grading mode, save the comparison's plain arrays for a verdict outside the kernel.
-
-    The autograder sets ``DLCOURSE_GRADING_RECORDS`` to a folder; each
-    comparison becomes one ``.npz`` file holding what the student's code
-    returned (as a plain float array, or nothing when it was not a plain
-    value), the expected array, the tolerances and the verdict reached here;
-    inside :func:`check_function` also the reference's name and the case's
-    arguments when they are plain. The grader repeats the comparison in its
-    own process with :func:`compare`, against the reference it runs itself.
-    Outside grading mode this does nothing.
-    """
-    folder = os.environ.get(RECORDS_ENV)
-    if not folder:
-        return
-    got_array = _plain_array(got)
-    meta = {"what": str(what), "rtol": float(rtol), "atol": float(atol), "passed": bool(passed),
-            "plain": got_array is not None, "type": type(got).__name__}
-    try:
-        with np.errstate(all="ignore"):
-            expected_array = np.array(expected, dtype=np.float64, subok=False)
-    except (TypeError, ValueError):
-        expected_array = np.zeros(0)
-        meta["passed"] = False
-    arguments = _reference_arrays(meta)
-    path = os.path.join(folder, f"{os.getpid()}-{next(_record_numbers):06d}.npz")
-    with contextlib.suppress(OSError):
-        np.savez(path, got=got_array if got_array is not None else np.zeros(0),
-                 expected=expected_array, meta=np.array(json.dumps(meta)), **arguments)
-
-
 def expect_equal(got, expected, what, case=None, hint=None):
     """Fail unless ``got`` equals ``expected`` exactly (labels, counts, booleans)."""
     __tracebackhide__ = True
@@ -397,13 +304,11 @@ def check_function(student, reference, cases, *, name=None, rtol=1e-7, atol=1e-1
                     f"\n  input: {case.describe()}"
                 )
             for index, (g, e) in enumerate(zip(got, expected)):
-                with _recomputable(reference, case, index):
-                    expect_close(g, e, f"value {index + 1} returned by `{name}`", case,
-                                 rtol=rtol, atol=atol, hint=hint, noise=noise)
+                expect_close(g, e, f"value {index + 1} returned by `{name}`", case,
+                             rtol=rtol, atol=atol, hint=hint, noise=noise)
         else:
-            with _recomputable(reference, case, None):
-                expect_close(got, expected, f"`{name}`", case, rtol=rtol, atol=atol,
-                             hint=hint, noise=noise)
+            expect_close(got, expected, f"`{name}`", case, rtol=rtol, atol=atol,
+                         hint=hint, noise=noise)
     if not quiet:
         print(f"\u2713 {name}: all {len(cases)} cases pass")
     return True

@@ -12,7 +12,7 @@ Grading, one module per step: :mod:`~dlcourse.grading.collect` (bring submission
 :mod:`~dlcourse.grading.tamper` (reading student code for interference),
 :mod:`~dlcourse.grading.sandbox` (the kernel's limits and private file system),
 :mod:`~dlcourse.grading.worker` (executing one submission),
-:mod:`~dlcourse.grading.scoring` (points, messages, verdicts confirmed outside the kernel),
+:mod:`~dlcourse.grading.judge` (the verdicts, reached outside the kernel),
 :mod:`~dlcourse.grading.gradebook` (one transaction per submission),
 :mod:`~dlcourse.grading.pipeline` (the pool, resuming, the summary),
 :mod:`~dlcourse.grading.feedback`, :mod:`~dlcourse.grading.export`,

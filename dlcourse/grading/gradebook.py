@@ -84,14 +84,44 @@ def graded_students(gradebook, chapter):
     return {row[0] for row in rows}
 
 
+LOCK_RETRY_SECONDS = 60.0
+
+
+def is_locked(error):
+    """True for SQLite's "database is locked" (another process holds the gradebook)."""
+    return isinstance(error, exc.OperationalError) and "locked" in str(error).lower()
+
+
+def retrying(action, *, seconds=LOCK_RETRY_SECONDS, rollback=None):
+    """Run ``action()``; while the gradebook is locked by another process, roll back and try
+    again with back-off (up to ``seconds``), so that a lock never turns into a lost grade."""
+    delay, waited = 0.05, 0.0
+    while True:
+        try:
+            return action()
+        except exc.OperationalError as error:
+            if rollback is not None:
+                rollback()
+            if not is_locked(error) or waited >= seconds:
+                raise
+            time.sleep(delay)
+            waited += delay
+            delay = min(delay * 2, 2.0)
+
+
 def save(gradebook, outcome, timestamp=None):
-    """Commit every grade of ``outcome`` and its result row in one transaction."""
+    """Commit every grade of ``outcome`` and its result row in one transaction (retried
+    while another process holds the gradebook's lock)."""
     db = gradebook.db
-    try:
+
+    def attempt():
         with warnings.catch_warnings():
             # nbgrader's own session handling warns while it creates a submission
             warnings.simplefilter("ignore", exc.SAWarning)
             _save(gradebook, outcome, timestamp)
+
+    try:
+        retrying(attempt, rollback=db.rollback)
     except Exception:
         db.rollback()
         raise

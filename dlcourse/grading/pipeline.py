@@ -4,8 +4,10 @@ The steps for one chapter::
 
     submitted/<student>/<chapter>/<chapter>.ipynb
         -> prepare (this process: read, repair with nbgrader's preprocessors, scan)
-        -> run      (a forked worker per submission, its kernel in the sandbox)
-        -> score    (this process: nbgrader's rules, checks confirmed outside the kernel)
+        -> run      (a forked worker per submission, its kernel in the sandbox; the test
+                     cells replaced by probes that return the student's answers as data)
+        -> judge    (the worker, outside the kernel: each test cell's own code on those
+                     answers, against the grader's reference)
         -> save     (this process alone writes the gradebook, one transaction each)
         -> autograded/<student>/<chapter>/<chapter>.ipynb
 
@@ -19,6 +21,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import secrets
 import shutil
 import tempfile
 import textwrap
@@ -33,7 +36,7 @@ from nbgrader.utils import parse_utc
 from tqdm import tqdm
 
 from dlcourse.grading import gradebook as store
-from dlcourse.grading import sandbox, scoring
+from dlcourse.grading import judge, sandbox
 from dlcourse.grading.sanitize import SourceCells, Unreadable, prepare
 from dlcourse.grading.worker import Task, task_fields, worker_main
 
@@ -79,6 +82,7 @@ class Options:
     cell_timeout: float = 30.0
     memory_mb: int = DEFAULT_MEMORY_MB
     output_cap: int = 256 * 1024
+    notebook_output_cap: int = 4 * 2**20
     force: bool = False
     isolate: bool = None         # None: wherever the system allows it
     progress: bool = True
@@ -86,7 +90,8 @@ class Options:
     def __post_init__(self):
         limits = {"workers": (self.workers, 0), "timeout": (self.timeout, 1),
                   "cell_timeout": (self.cell_timeout, 1), "memory_mb": (self.memory_mb, 256),
-                  "output_cap": (self.output_cap, 1024)}
+                  "output_cap": (self.output_cap, 1024),
+                  "notebook_output_cap": (self.notebook_output_cap, 1024)}
         for name, (value, least) in limits.items():
             if value < least:
                 raise GradingError(f"{name} must be at least {least}, got {value}")
@@ -158,11 +163,16 @@ def _zero(gradebook, student, chapter, status, flags, error=""):
 
 
 def _copy_extras(folder, work, limit=None):
-    """Copy the regular files of ``folder`` except notebooks into ``work`` (up to ``limit`` bytes)."""
+    """Copy the student's own files of ``folder`` into ``work`` (up to ``limit`` bytes): not
+    notebooks, not symlinks or what lies behind one, not hidden files or folders (a
+    ``.ipython`` folder would add startup scripts). A helper module the notebook imports is
+    copied: it runs only in the student's own kernel, which decides no grade."""
     total = 0
     for extra in sorted(folder.rglob("*")):
-        if (extra.is_symlink() or not extra.is_file() or extra.suffix == ".ipynb"
-                or ".ipynb_checkpoints" in extra.parts):
+        parts = extra.relative_to(folder).parts
+        if (extra.is_symlink() or not extra.is_file() or extra.suffix in (".ipynb", ".pth")
+                or any(part.startswith(".") or part == "__pycache__" for part in parts)
+                or any(parent.is_symlink() for parent in extra.parents if folder in parent.parents)):
             continue
         total += extra.stat().st_size
         if limit is not None and total > limit:
@@ -206,15 +216,36 @@ class Grader:
         self.scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
 
     # a task's private folder: work/ (the kernel's) and the worker's result files
-    def _new_task(self, student, notebook, name="submission.ipynb", submitted=None):
+    def _new_task(self, student, notebook, name="submission.ipynb", submitted=None, plans=None):
         """A private folder: ``work/`` (the kernel's working copy: the student's extra files,
-        then the chapter's own files over them, as nbgrader does) and the worker's results."""
+        then the chapter's own files over them, as nbgrader does) and the worker's results.
+
+        Each test cell of ``notebook`` is replaced in the working copy: with ``plans`` (a
+        student's run) by a probe of the answer key's plan, else (the answer key's run) by
+        the test wrapped in a recording. The test's own code stays in the task, which the
+        kernel never sees."""
         taskdir = self.scratch / student
         work = taskdir / "work"
         work.mkdir(parents=True)
         if submitted is not None:
             _copy_extras(submitted, work, limit=EXTRA_FILES_LIMIT)
         _copy_extras(self.course.source / self.chapter, work)
+        notebook = nbformat.from_dict(json.loads(json.dumps(notebook)))
+        token = secrets.token_hex(16)
+        tests = {}
+        for index, cell in enumerate(notebook.cells):
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "code" or not meta.get("grade"):
+                continue
+            grade_id = meta["grade_id"]
+            tests[str(index)] = {"grade_id": grade_id, "source": cell.source,
+                                 "points": float(meta.get("points", 0)),
+                                 "plan": (plans or {}).get(grade_id)}
+            if plans is None:
+                cell.source = judge.recording_source(cell.source, token)
+            else:
+                cell.source = judge.probe_source(plans[grade_id], token)
+            cell.outputs = []
         nbformat.write(notebook, work / name)
         hide = [str(self.course.root), str(self.scratch), tempfile.gettempdir(),
                 os.path.expanduser("~")]
@@ -224,28 +255,41 @@ class Grader:
                     timeout=self.options.timeout, cell_timeout=min(self.options.cell_timeout,
                                                                    self.options.timeout),
                     memory_mb=self.options.memory_mb, output_cap=self.options.output_cap,
-                    isolate=self.isolate, hide=hide, expose=sandbox.runtime_folders())
+                    notebook_output_cap=self.options.notebook_output_cap,
+                    isolate=self.isolate, hide=hide, expose=sandbox.runtime_folders(),
+                    mode="key" if plans is None else "student", token=token, tests=tests)
 
     def _start(self, task):
         process = self.context.Process(target=worker_main, args=(task_fields(task),), daemon=False)
         process.start()
         return process
 
-    # -- the answer key: which test cells record their checks ------------------------------
+    # -- the answer key: what every test cell asks of the student's functions ---------------
 
     def _key_source(self):
+        """The source notebook, a digest of everything a plan depends on, and the cache file."""
+        import dlcourse.checks
+
         source = self.course.source / self.chapter / f"{self.chapter}.ipynb"
-        digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-        return source, digest, self.course.state / f"key-{self.chapter}.json"
+        digest = hashlib.sha256(source.read_bytes())
+        for module in sorted(Path(dlcourse.checks.__file__).parent.glob("*.py")):
+            digest.update(module.read_bytes())
+        return source, digest.hexdigest(), self.course.state / f"key-{self.chapter}.json"
 
     def cached_key(self):
-        """``{grade_id: record count}`` of the reference solution's run, if cached for this source."""
+        """``{grade_id: plan}`` of the reference solution's run, if cached for this source.
+
+        A cache that is unreadable, for another source, or whose checksum does not match
+        its content (edited, truncated, written by something else) is ignored and rebuilt."""
         _, digest, cache = self._key_source()
-        if cache.is_file():
+        try:
             saved = json.loads(cache.read_text())
-            if saved.get("digest") == digest:
-                return saved["records"]
-        return None
+            plans = saved["plans"]
+            if saved["digest"] != digest or saved["checksum"] != _checksum(plans):
+                return None
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return plans
 
     def start_key(self):
         """Start running the source notebook (the answer key) in a worker; returns its slot."""
@@ -254,17 +298,39 @@ class Grader:
         return _Slot(self._start(task), task, time.monotonic(), [], [], None)
 
     def finish_key(self, slot):
+        """The plans of a finished answer-key run, cached atomically; GradingError unless
+        every test cell of the solution passed and sent its plan."""
         _, digest, cache = self._key_source()
-        result, executed = self._read_result(slot.task)
-        records = {}
-        if executed is not None:
-            for index, cell in enumerate(executed.cells):
-                meta = cell.metadata.get("nbgrader", {})
-                if meta.get("grade"):
-                    records[meta["grade_id"]] = result["records"].get(str(index), {}).get("count", 0)
+        result, _ = self._read_result(slot.task)
+        if result is None or result.get("status") != "graded":
+            why = "it stopped without a result" if result is None else result.get("error", "")
+            raise GradingError(f"the answer key ({self.chapter}'s solution notebook) could not run: {why}")
+        expected = {test["grade_id"] for test in slot.task.tests.values()}
+        plans, errors = result.get("plans", {}), result.get("key_errors", {})
+        if errors or set(plans) != expected:
+            problems = [f"{gid}: {text}" for gid, text in errors.items()]
+            problems += [f"{gid}: sent no plan" for gid in sorted(expected - set(plans)) if gid not in errors]
+            raise GradingError("the solution notebook fails its own tests, so nothing can be "
+                               "graded against it:\n  " + "\n  ".join(problems))
         self.course.state.mkdir(parents=True, exist_ok=True)
-        cache.write_text(json.dumps({"digest": digest, "records": records}))
-        return records
+        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"digest": digest, "checksum": _checksum(plans), "plans": plans}))
+        os.replace(tmp, cache)
+        return plans
+
+    def answer_key(self):
+        """The plans: from the cache, else from running the answer key now (before any student)."""
+        plans = self.cached_key()
+        if plans is not None:
+            return plans
+        slot = self.start_key()
+        slot.process.join(self.options.timeout + GRACE_SECONDS)
+        if slot.process.is_alive():
+            slot.process.kill()
+            slot.process.join()
+            raise GradingError(f"the answer key ({self.chapter}'s solution notebook) did not finish "
+                               f"within {self.options.timeout:g} s")
+        return self.finish_key(slot)
 
     @staticmethod
     def _read_result(task):
@@ -275,7 +341,7 @@ class Grader:
         except (OSError, ValueError):
             return None, None
 
-    def _finish(self, slot, gradebook, key):
+    def _finish(self, slot, gradebook):
         task = slot.task
         result, executed = self._read_result(task)
         flags = list(slot.flags)
@@ -284,9 +350,10 @@ class Grader:
                          "the grading worker stopped without a result")
         if result["status"] == "error":
             return store.Outcome(task.student, self.chapter, "error", [], flags, result["error"])
-        cells, cell_flags = scoring.score_notebook(executed, result["records"], slot.findings, key)
+        cells = [store.CellGrade(g["grade_id"], g["points"], g["max_points"], g["message"], g["outcome"])
+                 for g in result["grades"]]
         flags += [f"review: {finding}" for finding in slot.findings]
-        flags += cell_flags
+        flags += result.get("flags", [])
         if result["status"] != "graded":
             flags.append(f"{result['status']}: {result['error']}")
         flags += [e for e in result.get("events", []) if e not in " ".join(flags)]
@@ -312,7 +379,8 @@ class Grader:
                 raise GradingError(f"{self.chapter} is not in the gradebook: run "
                                    f"`dlcourse release {self.chapter}` first") from None
             submissions = find_submissions(self.course, self.chapter, students)
-            if self.options.force:
+            self.plans = self.answer_key() if submissions else {}
+            if self.options.force:  # only once the key is known: a failing key loses nothing
                 store.forget(gradebook, self.chapter, [s for s, _, _ in submissions])
             done = store.graded_students(gradebook, self.chapter)
             run.skipped = [s for s, _, _ in submissions if s in done]
@@ -328,12 +396,8 @@ class Grader:
     def _grade(self, pending, gradebook, run):
         bar = tqdm(total=len(pending), unit="nb", disable=not self.options.progress,
                    desc=f"grading {self.chapter}", dynamic_ncols=True)
-        running, finished = {}, []   # finished: slots waiting for the answer key
+        running = {}
         failed = 0
-        key = self.cached_key() if pending else {}
-        if key is None:  # the answer key runs alongside the first submissions
-            slot = self.start_key()
-            running[slot.process.sentinel] = slot
 
         def record(outcome, timestamp=None):
             nonlocal failed
@@ -347,23 +411,17 @@ class Grader:
             run.outcomes.append(outcome)
             bar.update(1)
             bar.set_postfix(done=len(run.outcomes) - failed, failed=failed,
-                            left=len(pending) + len(running) + len(finished))
+                            left=len(pending) + len(running))
 
         try:
-            while pending or running or finished:
+            while pending or running:
                 while pending and len(running) < self.workers:
                     self._launch(pending.popleft(), gradebook, running, record)
                 for sentinel in wait(list(running), timeout=1.0) if running else ():
                     slot = running.pop(sentinel)
                     slot.process.join()
-                    if slot.task.student == KEY_TASK:
-                        key = self.finish_key(slot)
-                    else:
-                        finished.append(slot)
-                while finished and key is not None:
-                    slot = finished.pop(0)
                     try:
-                        outcome = self._finish(slot, gradebook, key)
+                        outcome = self._finish(slot, gradebook)
                     except Exception as error:  # never lose the run to one submission
                         outcome = store.Outcome(slot.task.student, self.chapter, "error", [],
                                                 slot.flags, f"{type(error).__name__}: {error}")
@@ -373,9 +431,6 @@ class Grader:
                         slot.process.kill()
                         slot.process.join()
                         del running[sentinel]
-                        if slot.task.student == KEY_TASK:
-                            key = {}
-                            continue
                         record(_zero(gradebook, slot.task.student, self.chapter, "timeout",
                                      slot.flags + ["timeout: the worker was killed"],
                                      "the notebook exceeded its time limit"), _timestamp(slot.path))
@@ -392,17 +447,27 @@ class Grader:
             record(_zero(gradebook, student, self.chapter, "missing", flags, flags[0]))
             return
         try:
-            prepared = prepare(path, self.release_nb, self.source_cells, self.chapter, student)
+            prepared = store.retrying(
+                lambda: prepare(path, self.release_nb, self.source_cells, self.chapter, student),
+                rollback=gradebook.db.rollback)
         except Exception as error:  # whatever the file holds, it gets a grade and a flag
+            if store.is_locked(error):  # not the file's fault: no grade, a rerun grades it
+                record(store.Outcome(student, self.chapter, "error", [], flags,
+                                     f"the gradebook stayed locked by another process: {error}"))
+                return
             if not isinstance(error, Unreadable):
                 error = f"it could not be prepared ({type(error).__name__}: {error})"
             record(_zero(gradebook, student, self.chapter, "unreadable",
                          flags + [f"unreadable: {error}"], str(error)), _timestamp(folder))
             return
-        task = self._new_task(student, prepared.notebook, submitted=folder)
+        task = self._new_task(student, prepared.notebook, submitted=folder, plans=self.plans)
         slot = _Slot(self._start(task), task, time.monotonic(), prepared.findings,
                      flags + prepared.flags, folder)
         running[slot.process.sentinel] = slot
+
+
+def _checksum(plans):
+    return hashlib.sha256(json.dumps(plans, sort_keys=True).encode()).hexdigest()
 
 
 def autograde(root, chapter, students=None, options=None):

@@ -1,10 +1,18 @@
 """Executing one sanitised submission in its own process and sandboxed kernel.
 
-A worker receives a :class:`Task` (a working copy holding the notebook that
-the grader has already checked and repaired), runs it cell by cell in a
-kernel started through :mod:`dlcourse.grading.sandbox`, and writes two files
-next to the working copy: ``executed.ipynb`` and ``result.json``. It never
-touches the gradebook.
+A worker receives a :class:`Task` (a working copy holding the notebook that the grader
+has already checked and repaired, its test cells replaced by *probes*), runs it cell by
+cell in a kernel started through :mod:`dlcourse.grading.sandbox`, and writes
+``executed.ipynb`` and ``result.json`` next to the working copy. It never touches the
+gradebook.
+
+The verdicts are reached here, outside the kernel. A probe runs the student's functions
+on the calls of the answer key's plan and sends back only plain data
+(:mod:`dlcourse.checks.wire`, one message per call); the worker takes those messages off
+the output stream as they arrive, before any cap or display logic, and then runs each
+test cell's own code against them (:mod:`dlcourse.grading.judge`). The test code, hidden
+tests included, never enters the kernel's working copy; nothing the kernel prints,
+displays or writes to a file decides a grade.
 
 Limits enforced here:
 
@@ -12,36 +20,31 @@ Limits enforced here:
   ``min(cell_timeout, time left)``; a cell that overruns is interrupted (the
   later cells still run); once the budget is spent the remaining cells are
   not run and score zero;
-* an output cap in bytes per cell: stream text beyond it is cut, rich
-  outputs dropped, and a note says so;
-* the verdicts the checks recorded while a cell ran (see
-  :func:`dlcourse.checks.core._record`) are repeated here, outside the
-  student's kernel, on the plain arrays it saved.
+* an output cap in bytes per cell and for the whole notebook: text beyond it is cut,
+  rich outputs dropped, and a note says so (the probes' answers are not output and are
+  never cut).
 """
 
 import asyncio
-import glob
-import importlib
 import json
 import os
+import secrets
 import time
-import warnings
 from dataclasses import asdict, dataclass, field
 
 import nbformat
-import numpy as np
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 
-from dlcourse.checks.core import RECORDS_ENV, CheckFailure, compare
+from dlcourse.checks import wire
+from dlcourse.grading import judge
 from dlcourse.grading.sandbox import die_with_parent, kernel_argv
 
 _KEPT_ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH", "SYSTEMROOT")
-_MAX_RECORDS_PER_CELL = 5000
-_MAX_RECORD_BYTES = 64 * 2**20
+_MAX_ANSWER_BYTES = 256 * 2**20  # all the answers of one submission together
 
 
 @dataclass
@@ -56,9 +59,13 @@ class Task:
     cell_timeout: float = 60.0
     memory_mb: int = 2048
     output_cap: int = 256 * 1024
+    notebook_output_cap: int = 4 * 2**20
     isolate: bool = False
     hide: list = field(default_factory=list)
     expose: list = field(default_factory=list)
+    mode: str = "student"   # "student": probes answer, the worker judges; "key": record plans
+    token: str = field(default_factory=lambda: secrets.token_hex(16))
+    tests: dict = field(default_factory=dict)  # cell index -> grade_id, source, points, plan
 
     @property
     def workdir(self):
@@ -73,131 +80,90 @@ class Task:
         return os.path.join(self.taskdir, "executed.ipynb")
 
 
-def verify_records(paths):
-    """Repeat recorded comparisons here; returns ``(count, disagreements)``.
-
-    A disagreement is a comparison the kernel reported as passing but which
-    fails here (the kernel's checks, NumPy or builtins were tampered with, or
-    the value was not a plain number or array).
-    """
-    disagreements = []
-    for path in sorted(paths)[:_MAX_RECORDS_PER_CELL]:
-        try:
-            disagreement = _verify_record(path)
-        except CheckFailure as failure:
-            disagreement = str(failure).splitlines()[0]
-        except Exception:  # the kernel wrote the file: anything malformed is a disagreement
-            disagreement = "an unreadable check record"
-        if disagreement:
-            disagreements.append(disagreement)
-    return min(len(paths), _MAX_RECORDS_PER_CELL), disagreements
-
-
-def _verify_record(path):
-    if os.path.getsize(path) > _MAX_RECORD_BYTES:
-        return "an oversized check record"
-    with np.load(path, allow_pickle=False) as saved:
-        meta = json.loads(str(saved["meta"]))
-        got, expected = saved["got"], saved["expected"]
-        saved_arguments = {key: saved[key] for key in saved.files if key.startswith(("arg", "kw_"))}
-    if not meta["passed"]:
-        return None
-    if not meta["plain"]:
-        return f"{meta['what']}: returned a {meta['type']}, not a plain value"
-    what, rtol, atol = str(meta["what"]), float(meta["rtol"]), float(meta["atol"])
-    compare(got, expected, what, rtol=rtol, atol=atol)
-    trusted = _recompute(meta.get("reference"), saved_arguments)
-    if trusted is not None:
-        compare(got, trusted, what, rtol=rtol, atol=atol)
-    return None
-
-
-_REBUILD = {"bool": bool, "int": int, "float": float, "array": lambda a: a,
-            "scalar": lambda a: a[()], "list": lambda a: a.tolist(),
-            "tuple": lambda a: tuple(a.tolist())}
-
-
-def _recompute(reference, arguments):
-    """The reference's answer computed here (the grader's own, untouched library), or None.
-
-    Only functions of ``dlcourse`` and ``numpy`` are looked up, by module and
-    qualified name; arguments are rebuilt from the plain arrays the kernel saved.
-    """
-    if not reference:
-        return None
-    try:
-        module = reference["module"]
-        if not module.startswith(("dlcourse", "numpy")):
-            return None
-        function = importlib.import_module(module)
-        for part in reference["qualname"].split("."):
-            function = getattr(function, part)
-        args = [_REBUILD[kind](arguments[f"arg{i}"]) for i, kind in enumerate(reference["args"])]
-        kwargs = {key: _REBUILD[kind](arguments[f"kw_{key}"])
-                  for key, kind in reference["kwargs"].items()}
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            value = function(*args, **kwargs)
-        if reference.get("index") is not None:
-            value = value[reference["index"]]
-        return np.array(value, dtype=np.float64)
-    except Exception:  # the answer cannot be rebuilt here: keep the recorded comparison
-        return None
-
-
 class GradingClient(NotebookClient):
-    """nbclient with a notebook-wide deadline, a byte cap on output, and
-    check records collected per cell."""
+    """nbclient with a notebook-wide deadline, byte caps on output (per cell and for the
+    whole notebook), and the probes' answers taken off the output stream."""
 
-    def __init__(self, nb, km, *, deadline, cell_timeout, output_cap, records_dir, **kw):
+    def __init__(self, nb, km, *, deadline, cell_timeout, output_cap, notebook_output_cap,
+                 token, probe_cells=(), **kw):
         self.deadline = deadline
         self.cell_seconds = cell_timeout
         self.output_cap = output_cap
-        self.records_dir = records_dir
+        self.notebook_output_cap = notebook_output_cap
+        self.token = token
+        self.probe_cells = set(probe_cells)
         self.out_of_time = False
         self.kernel_dead = False
         self.kernel_stuck = False
         self.cells_timed_out = 0
         self.truncated = []
-        self.records = {}
+        self.answers = {}          # cell index -> {call index: packed result}
+        self.plans = {}            # cell index -> plan (the answer key's run)
+        self.interference = {}     # cell index -> what was wrong with its messages
+        self.stray = 0             # messages in the grader's format outside a probe
         self._bytes = {}
+        self._answer_bytes = 0
         super().__init__(nb, km=km, timeout_func=self._cell_timeout, allow_errors=True,
                          interrupt_on_timeout=True, record_timing=False,
                          error_on_timeout={"ename": "CellTimeoutError", "evalue": "",
                                            "traceback": ["CellTimeoutError: the cell ran out of time"]},
-                         on_cell_executed=self._collect_records, **kw)
+                         **kw)
 
     def _cell_timeout(self, cell):
         left = self.deadline - time.monotonic()
         return max(1, int(min(self.cell_seconds, left) + 0.999))
 
-    def _collect_records(self, cell, cell_index, execute_reply):
-        paths = glob.glob(os.path.join(self.records_dir, "*.npz"))
-        count, disagreements = verify_records(paths)
-        self.records[cell_index] = {"count": count, "disagreements": disagreements[:5]}
-        for path in paths:
-            try:
-                os.remove(path)
-            except OSError:
-                pass
+    def _receive(self, cell_index, payload, size):
+        """Keep one message of the grader's format, if it is where and what it should be."""
+        if not isinstance(payload, dict) or payload.get("token") != self.token:
+            self.stray += 1
+            return
+        if cell_index not in self.probe_cells:
+            self.stray += 1
+            return
+        if "plan" in payload:
+            self.plans[cell_index] = payload["plan"]
+            return
+        index = payload.get("index")
+        answers = self.answers.setdefault(cell_index, {})
+        self._answer_bytes += size
+        if type(index) is not int or index in answers or self._answer_bytes > _MAX_ANSWER_BYTES:
+            self.interference.setdefault(cell_index, "its answers came back twice, out of order "
+                                         "or too large: something in the kernel sent them")
+            return
+        answers[index] = payload.get("result")
 
     def output(self, outs, msg, display_id, cell_index):
-        used = self._bytes.get(cell_index, 0)
         content = msg.get("content", {})
+        data = content.get("data") if isinstance(content.get("data"), dict) else {}
         size = len(json.dumps(content, default=str))
-        if used + size > self.output_cap:
-            left = max(self.output_cap - used, 0)
+        if wire.MIME in data:
+            self._receive(cell_index, data[wire.MIME], size)
+            return None
+        used = self._bytes.get(cell_index, 0)
+        total = sum(self._bytes.values())
+        cap = min(self.output_cap - used, self.notebook_output_cap - total)
+        if size > cap:
+            left = max(cap, 0)
             if cell_index not in self.truncated:
                 self.truncated.append(cell_index)
                 if msg["msg_type"] == "stream" and left > 0:
                     content["text"] = content.get("text", "")[:left]
                     super().output(outs, msg, display_id, cell_index)
-                outs.append(new_output("stream", name="stdout",
-                                       text=f"\n[output truncated: over {self.output_cap} bytes]\n"))
-            self._bytes[cell_index] = self.output_cap
+                outs.append(new_output("stream", name="stdout", text=(
+                    f"\n[output truncated: over {self.output_cap} bytes in this cell or "
+                    f"{self.notebook_output_cap} in the notebook]\n")))
+            self._bytes[cell_index] = used + left
             return None
         self._bytes[cell_index] = used + size
         return super().output(outs, msg, display_id, cell_index)
+
+    def _update_display_id(self, display_id, msg):
+        # an update replaces a display in place: it may not grow the notebook past its cap
+        size = len(json.dumps(msg.get("content", {}), default=str))
+        if sum(self._bytes.values()) + size > self.notebook_output_cap:
+            return None
+        return super()._update_display_id(display_id, msg)
 
     async def _async_handle_timeout(self, timeout, cell=None):
         self.cells_timed_out += 1
@@ -231,10 +197,10 @@ def _environment(task):
     env = {key: os.environ[key] for key in _KEPT_ENVIRONMENT if key in os.environ}
     work = task.workdir
     env.update({
-        RECORDS_ENV: os.path.join(work, ".records"),
         "HOME": work,
-        "IPYTHONDIR": os.path.join(work, ".ipython"),
-        "MPLCONFIGDIR": os.path.join(work, ".matplotlib"),
+        # outside the working copy, so no file a student submits becomes a startup script
+        "IPYTHONDIR": os.path.join(task.taskdir, "ipython"),
+        "MPLCONFIGDIR": os.path.join(task.taskdir, "matplotlib"),
         "MPLBACKEND": "agg",
         "JUPYTER_RUNTIME_DIR": os.path.join(work, ".runtime"),
         "NBGRADER_EXECUTION": "autograde",
@@ -261,18 +227,72 @@ def _kernel_manager(task):
     return km
 
 
+def _missing_reason(cell, client):
+    """Why a probe's answers may be missing, from how its cell ended."""
+    names = [out.get("ename") for out in cell.get("outputs", []) if out.get("output_type") == "error"]
+    if "CellTimeoutError" in names or "KeyboardInterrupt" in names:
+        return "the cell ran out of time"
+    if "NotRun" in names:
+        return [o.get("evalue") for o in cell.outputs if o.get("ename") == "NotRun"][0]
+    if client.kernel_dead:
+        return "the kernel died"
+    return "no answer came back from your kernel"
+
+
+def _show_verdict(cell, test, verdict):
+    """The test cell as the instructor's copy shows it: its own code and the grader's verdict."""
+    cell.source = test["source"]
+    cell.outputs = []
+    if verdict.message:
+        cell.outputs.append(new_output("stream", name="stdout", text=verdict.message + "\n"))
+    if verdict.outcome == "fail":
+        cell.outputs.append(new_output("error", ename="CheckFailure", evalue="scored 0",
+                                       traceback=["CheckFailure: scored 0"]))
+
+
+def judge_all(task, nb, client):
+    """The grader's verdict on every test cell: ``[grade dict]`` and flags."""
+    grades, flags = [], []
+    if client.stray:
+        flags.append(f"review: {client.stray} message(s) imitating the grader's came from the "
+                     "kernel outside a probe (ignored)")
+    for index, test in sorted(task.tests.items(), key=lambda item: int(item[0])):
+        cell = nb.cells[int(index)]
+        if int(index) in client.interference:
+            why = client.interference[int(index)]
+            verdict = judge.Verdict(0.0, float(test["points"]), f"scored 0: the checks were "
+                                    f"tampered with ({why})", "fail")
+            flags.append(f"`{test['grade_id']}`: checks tampered with ({why}); scored 0")
+        else:
+            try:
+                verdict = judge.judge(test["source"], test["plan"], client.answers.get(int(index), {}),
+                                      test["points"], _missing_reason(cell, client))
+            except wire.WireError as error:
+                verdict = judge.Verdict(0.0, float(test["points"]), f"scored 0: an answer from the "
+                                        f"kernel is not plain data ({error})", "fail")
+                flags.append(f"`{test['grade_id']}`: checks tampered with (answers not plain data); scored 0")
+        _show_verdict(cell, test, verdict)
+        grades.append({"grade_id": test["grade_id"], "points": verdict.points,
+                       "max_points": verdict.max_points, "message": verdict.message,
+                       "outcome": verdict.outcome})
+    return grades, flags
+
+
 def run_task(task):
     """Execute ``task`` and write ``executed.ipynb`` and ``result.json``; returns the result."""
     started = time.monotonic()
     os.chdir(task.workdir)
-    result = {"status": "graded", "error": "", "records": {}, "truncated": [], "seconds": 0.0,
-              "events": []}
-    for sub in (".records", ".runtime", ".ipython", ".matplotlib"):
+    result = {"status": "graded", "error": "", "grades": [], "flags": [], "plans": {},
+              "truncated": [], "seconds": 0.0, "events": []}
+    for sub in (".runtime",):
         os.makedirs(os.path.join(task.workdir, sub), exist_ok=True)
+    for sub in ("ipython", "matplotlib"):
+        os.makedirs(os.path.join(task.taskdir, sub), exist_ok=True)
     nb = nbformat.read(os.path.join(task.workdir, task.notebook), as_version=4)
     client = GradingClient(
         nb, _kernel_manager(task), deadline=started + task.timeout, cell_timeout=task.cell_timeout,
-        output_cap=task.output_cap, records_dir=os.path.join(task.workdir, ".records"),
+        output_cap=task.output_cap, notebook_output_cap=task.notebook_output_cap,
+        token=task.token, probe_cells=[int(i) for i in task.tests],
         startup_timeout=60, iopub_timeout=4, shutdown_kernel="immediate",
         resources={"metadata": {"path": task.workdir}})
     try:
@@ -293,7 +313,12 @@ def run_task(task):
             result.update(status="memory", error=result["events"][-1])
     if client.cells_timed_out:
         result["events"].append(f"{client.cells_timed_out} cell(s) ran out of time and were interrupted")
-    result["records"] = {str(k): v for k, v in client.records.items()}
+    if task.mode == "key":
+        result["plans"] = {task.tests[str(i)]["grade_id"]: plan for i, plan in client.plans.items()}
+        result["key_errors"] = {test["grade_id"]: _error_text(nb.cells[int(i)])
+                                for i, test in task.tests.items() if _error_text(nb.cells[int(i)])}
+    elif result["status"] != "error":
+        result["grades"], result["flags"] = judge_all(task, nb, client)
     result["truncated"] = client.truncated
     result["seconds"] = round(time.monotonic() - started, 3)
     nbformat.write(nb, task.executed_path)
@@ -301,6 +326,13 @@ def run_task(task):
         json.dump(result, f)
     os.replace(task.result_path + ".tmp", task.result_path)
     return result
+
+
+def _error_text(cell):
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "error":
+            return f"{out.get('ename', '')}: {out.get('evalue', '')}"[:2000]
+    return ""
 
 
 def _errors(nb):
@@ -325,7 +357,7 @@ def worker_main(task_fields):
     except Exception as error:  # reported to the grader, never raised through the fork
         with open(task.result_path, "w") as f:
             json.dump({"status": "error", "error": f"{type(error).__name__}: {error}",
-                       "records": {}, "truncated": [], "seconds": 0.0}, f)
+                       "grades": [], "flags": [], "plans": {}, "truncated": [], "seconds": 0.0}, f)
 
 
 def task_fields(task):
