@@ -25,8 +25,8 @@ EXPECTED = {
     "grace": ("graded", 9),       # one wrong update rule
     "frances": ("graded", 9),     # one exercise delegates to the library
     "edsger": ("graded", 0),      # handed in the untouched release
-    "guido": ("graded", 0),       # reads the solutions from disk
-    "linus": ("graded", 1),       # patches the checks
+    "guido": ("graded", 9),       # reads the solutions from disk (hidden from it): that cell fails
+    "linus": ("graded", 9),       # patches the checks: only its own kernel, so its wrong answer fails
     "donald": ("timeout", None),  # an endless loop
     "ken": ("memory", None),      # allocates 16 GB
     "dennis": ("crashed", None),  # os._exit in a solution cell
