@@ -216,7 +216,10 @@ def _kernel_manager(task):
     km = AsyncKernelManager(kernel_name="python3")
     km._kernel_spec = KernelSpec(
         argv=kernel_argv(task.workdir, task.memory_mb, isolate=task.isolate,
-                         hide=task.hide, expose=task.expose, writable=[os.path.join(task.workdir, d) for d in (".runtime", ".records")]),
+                         hide=task.hide, expose=task.expose,
+                         writable=[os.path.join(task.workdir, ".runtime"),
+                                   os.path.join(task.taskdir, "ipython"),
+                                   os.path.join(task.taskdir, "matplotlib")]),
         display_name="Python 3 (grading sandbox)", language="python",
         interrupt_mode="signal", resource_dir="")
     km.connection_file = os.path.join(task.workdir, ".runtime", "kernel.json")
