@@ -2,7 +2,7 @@
 
 import sys
 
-from dlcourse.grading.collect import DEFAULT_PATTERN, collect_exchange, collect_files
+from dlcourse.grading.collect import DEFAULT_PATTERNS, collect_exchange, collect_files
 from dlcourse.grading.pipeline import Course
 from dlcourse.grading.release import find_root
 
@@ -13,7 +13,10 @@ DESCRIPTION = (
     "  dlcourse collect ch01-neurons --from folder/ --pattern '_(?P<student>\\d+)_'\n"
     "  dlcourse collect ch01-neurons --exchange      (nbgrader collect, on JupyterHub)\n\n"
     "The student id is the 'student' group of --pattern searched in each file's path\n"
-    f"(default {DEFAULT_PATTERN!r}). Every file that could not be placed is listed."
+    "(by default, the first of these that matches: "
+    + ", ".join(repr(p) for p in DEFAULT_PATTERNS) + ").\n"
+    "Symbolic links, paths outside the download and oversized notebooks are refused;\n"
+    "every file that could not be placed is listed with the reason."
 )
 
 
@@ -22,7 +25,7 @@ def add_arguments(parser):
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--from", dest="source", metavar="PATH", help="a folder or zip from the LMS")
     source.add_argument("--exchange", action="store_true", help="run nbgrader collect")
-    parser.add_argument("--pattern", default=DEFAULT_PATTERN, help="regex with a (?P<student>...) group")
+    parser.add_argument("--pattern", default=None, help="regex with a (?P<student>...) group")
     parser.add_argument("--force", action="store_true", help="replace existing submissions")
 
 
