@@ -488,7 +488,7 @@ def summary_table(run):
     lines.append(f"graded {len(run.outcomes) - len(run.failed)} of {len(run.outcomes)} in "
                  f"{run.seconds:.1f} s ({', '.join(f'{v} {k}' for k, v in sorted(counts.items()))})"
                  + (f"; {len(run.skipped)} already graded (use --force to regrade)" if run.skipped else ""))
-    lines.append("file-system isolation: " + ("on (private mount and PID namespaces)" if run.isolated
+    lines.append("file-system isolation: " + ("on (an allow-list box: private root, PID and network namespaces, process and disk limits)" if run.isolated
                  else "OFF - this system does not allow namespaces; kernels can read the course files"))
     if run.failed:
         lines.append("could not grade: " + ", ".join(f"{o.student} ({o.error})" for o in run.failed))
