@@ -67,6 +67,7 @@ def _class(release_nb, root):
     released = root / "course" / CH / f"{CH}.ipynb"
     hostile = {
         "loop": toy.fill(release_nb, _answers(relu="while True:\n    pass")),
+        "hangs": toy.fill(release_nb, _answers(relu="def relu(x):\n    while True:\n        pass")),
         "memhog": toy.fill(release_nb, _answers(relu="hog = np.ones(2**31)\n" + s["relu"])),
         "exits": toy.fill(release_nb, _answers(relu="import os\nos._exit(3)")),
         "sysexit": toy.fill(release_nb, _answers(relu="import sys\n" + s["relu"] + "\nsys.exit(0)")),
@@ -134,14 +135,40 @@ def _class(release_nb, root):
             "    t = threading.Thread(target=lambda: out.update(y=F.sigmoid(x)))\n"
             "    t.start(); t.join()\n    return out.get('y')"))),
     }
-    files = {"brokenjson": b'{"cells": [', "empty": b""}
+    duplicated = toy.fill(release_nb, s)  # a student copied two cells to experiment
+    for grade_id in ("relu_solution", "test_total"):
+        cell = toy.cell_with(duplicated, grade_id)
+        copy = nbformat.from_dict(json.loads(json.dumps(cell)))
+        copy["id"] = f"copy-{grade_id}"
+        duplicated.cells.insert(duplicated.cells.index(cell), copy)
+    oldschema = toy.fill(release_nb, s)  # saved with nbgrader's schema 1 (no task field)
+    for cell in oldschema.cells:
+        meta = cell.metadata.get("nbgrader")
+        if meta:
+            meta["schema_version"] = 1
+            meta.pop("task", None)
+    honest.update({
+        "duplicated": duplicated, "oldschema": oldschema,
+        "callback": toy.fill(release_nb, _answers(sigmoid=(
+            "shown = []\nget_ipython().events.register('post_run_cell', lambda result: shown.append(1))\n"
+            + s["sigmoid"]))),
+        "docstring": toy.fill(release_nb, _answers(total=(
+            'def total(x):\n    """Checked against the worked solutions/examples of the notes."""\n'
+            "    return float(np.sum(x))"))),
+    })
+    many = toy.fill(release_nb, s)
+    many.cells += [nbformat.v4.new_code_cell("") for _ in range(3000)]
+    files = {"brokenjson": b'{"cells": [', "empty": b"",
+             "manycells": json.dumps(many).encode(),
+             # a notebook of 21 MB: refused from its size, before it is parsed
+             "huge": json.dumps({**toy.fill(release_nb, s), "metadata": {"pad": "x" * 21 * 2**20}}).encode()}
     return honest, hostile, files
 
 
 EXPECTED = {
     "correct": (FULL, False), "style": (FULL, False), "warns": (FULL, False),
     "partial": ({**FULL, "test_relu": 1.0}, False), "stub": (dict.fromkeys(FULL, 0.0), False),
-    "loop": ({**FULL, "test_relu": 0.0}, True), "memhog": ({**FULL, "test_relu": 0.0}, True),
+    "loop": ({**FULL, "test_relu": 0.0}, True), "hangs": ({**FULL, "test_relu": 0.0}, True), "memhog": ({**FULL, "test_relu": 0.0}, True),
     "exits": ({"test_sigmoid": 2.0, "test_relu": 0.0, "test_total": 0.0}, True),
     "sysexit": (FULL, False), "survivor": (FULL, False), "noisy": (FULL, True),
     "deleted": (FULL, True), "edited": (FULL, True), "stripped": (FULL, True),
@@ -150,8 +177,8 @@ EXPECTED = {
     "sneaky": ({**FULL, "test_relu": 1.0}, True),
     "anything": ({**FULL, "test_relu": 0.0}, False),
     "transformer": ({**FULL, "test_relu": 0.0, "test_total": 0.0}, True),
-    "snoop": ({**FULL, "test_total": 0.0}, True),
-    "vandal": (FULL, True),  # every write failed (read-only), so its work is graded as it is
+    "snoop": ({**FULL, "test_total": 0.0}, False),  # the file is not in its box: the open fails
+    "vandal": (FULL, False),  # every write failed (read-only), so its work is graded as it is
     "killer": (None, None),  # ignored by a kernel that is PID 1 of its namespace, else fatal
     "extras": (FULL, False),
     "displayhook": ({**FULL, "test_relu": 1.0}, False), "silenced": ({**FULL, "test_relu": 1.0}, False),
@@ -161,13 +188,19 @@ EXPECTED = {
     "threaded": ({**FULL, "test_sigmoid": 0.0}, False),
     "brokenjson": (dict.fromkeys(FULL, 0.0), True), "empty": (dict.fromkeys(FULL, 0.0), True),
     "wrongname": (FULL, True), "missing": (dict.fromkeys(FULL, 0.0), True),
+    # honest work that looks unusual loses nothing
+    "duplicated": (FULL, True), "oldschema": (FULL, True), "callback": (FULL, True),
+    "docstring": (FULL, False),
+    "manycells": (dict.fromkeys(FULL, 0.0), True), "huge": (dict.fromkeys(FULL, 0.0), True),
 }
 HONEST = ["correct", "style", "partial", "stub"]  # "warns" differs from nbgrader on purpose
 
 
 def _autograde_argv(*extra):
+    # no --timeout: the notebook's limit comes from the cell limit, so a cell that runs out of
+    # time costs only its own exercise
     return [sys.executable, "-m", "dlcourse", "autograde", CH, "--quiet", "--memory", "1024",
-            "--timeout", "30", "--cell-timeout", "4", *extra]
+            "--cell-timeout", "4", *extra]
 
 
 def _results(root):
@@ -194,6 +227,8 @@ def graded(tmp_path_factory):
     nbformat.write(honest["correct"], submitted / "wrongname" / CH / "my-work.ipynb")
     (submitted / "extras" / CH / "helper.py").write_text(
         "import numpy as np\n\n\ndef total(x):\n    return float(np.sum(x))\n")
+    (submitted / "docstring" / CH / "my_solutions").mkdir()  # a helper folder of their own
+    (submitted / "docstring" / CH / "my_solutions" / "notes.py").write_text("x = 1\n")
     (submitted / "missing" / CH).mkdir(parents=True)
     (submitted / "missing" / CH / "notes.txt").write_text("forgot it")
 
@@ -247,6 +282,12 @@ def test_per_exercise_points_and_flags(graded):
     assert results["memhog"][0] == "memory"
     assert results["exits"][0] == "crashed"
     assert results["brokenjson"][0] == results["empty"][0] == "unreadable"
+    assert results["manycells"][0] == results["huge"][0] == "unreadable"
+    assert "more than the 2000" in results["manycells"][1]
+    assert "more than the 20 MB" in results["huge"][1]
+    assert "appears 2 times" in results["duplicated"][1]
+    assert "older nbgrader metadata schema" in results["oldschema"][1]
+    assert "review:" in results["callback"][1] and "event callback" in results["callback"][1]
     assert results["missing"][0] == "missing"
     assert "checks tampered with" in results["forger"][1]
     assert "isolation: on" in second.stdout
@@ -363,3 +404,23 @@ def test_a_locked_gradebook_delays_grading_but_loses_nothing(graded):
     assert grading.returncode == 0, output
     status, _, cells, _ = _results(root)["style"]
     assert status == "graded" and {c["grade_id"]: c["points"] for c in json.loads(cells)} == FULL
+
+
+def test_a_second_run_on_the_same_course_stops_at_once_and_changes_nothing(graded):
+    root, *_ = graded
+    before = _results(root)
+    first = subprocess.Popen(_autograde_argv("--force", "--students", "loop"), cwd=root,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lock = root / "autograde" / ".grading" / "autograde.lock"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (lock.is_file() and lock.read_text().startswith("pid")):
+        time.sleep(0.1)
+    second = subprocess.run(_autograde_argv("--force", "--students", "style"), cwd=root,
+                            capture_output=True, text=True)
+    output, _ = first.communicate(timeout=180)
+    assert first.returncode == 0, output
+    assert second.returncode == 2
+    assert f"another `dlcourse autograde` is grading this course (pid {first.pid}" in second.stderr
+    after = _results(root)
+    assert after["style"] == before["style"]  # the refused run graded nothing
+    assert after["loop"][2] == before["loop"][2]

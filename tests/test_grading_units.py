@@ -37,12 +37,19 @@ def test_honest_code_has_no_findings(code):
     ("get_ipython().input_transformers_cleanup.append(lambda lines: [])", "input transformer"),
     ("get_ipython().events.register('pre_run_cell', print)", "event callback"),
     ("import sys\nsys.settrace(lambda *a: None)", "trace"),
-    ("text = open('../../solutions/ch01/ch01.ipynb').read()", "course's files"),
 ])
 def test_tampering_is_found_with_its_line(code, words):
     findings = _scan(code)
     assert findings and words in str(findings[0])
     assert str(findings[0]).startswith("cell 2, line")
+
+
+@pytest.mark.parametrize("code", [
+    'def total(x):\n    """Checked against the worked solutions/examples of the notes."""\n    return sum(x)',
+    "path = 'autograde/my_notes.txt'  # words in strings are not what code does",
+])
+def test_words_in_strings_are_not_findings(code):
+    assert _scan(code) == []
 
 
 def test_instructor_cells_are_not_reported():

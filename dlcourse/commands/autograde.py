@@ -2,7 +2,7 @@
 
 import sys
 
-from dlcourse.grading.pipeline import (DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT,
+from dlcourse.grading.pipeline import (DEFAULT_MEMORY_MB, STARTUP_SECONDS,
                                        GradingError, Options, autograde, summary_table)
 from dlcourse.grading.release import ReleaseError, find_root
 
@@ -21,10 +21,13 @@ def add_arguments(parser):
     parser.add_argument("--students", nargs="+", metavar="ID", help="only these students")
     parser.add_argument("--workers", type=int, default=0,
                         help="submissions at once (default: twice the cores)")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
-                        help=f"seconds per notebook (default {DEFAULT_TIMEOUT:g})")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds per notebook, a guard for the machine (default: the cell "
+                             f"limit times the code cells, plus {STARTUP_SECONDS:g} s, so that a cell "
+                             "that runs out of time costs only its own exercise)")
     parser.add_argument("--cell-timeout", type=float, default=30.0,
-                        help="seconds per cell before it is interrupted (default 30)")
+                        help="seconds per cell before it is interrupted; its exercise scores "
+                             "zero and the later cells still run (default 30)")
     parser.add_argument("--memory", type=int, default=DEFAULT_MEMORY_MB,
                         help=f"MB of memory per kernel (default {DEFAULT_MEMORY_MB})")
     parser.add_argument("--output-limit", type=int, default=256,

@@ -122,7 +122,7 @@ def run_demo(root, workers=0, progress=True, out=print):
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(notebook, target)
     out(f"grading {len(list(samples.glob('*.ipynb')))} sample submissions ...")
-    run = autograde(course.root, CHAPTER, options=Options(workers=workers, timeout=40, cell_timeout=5,
+    run = autograde(course.root, CHAPTER, options=Options(workers=workers, cell_timeout=5,
                                                           memory_mb=1024, force=True, progress=progress))
     out(summary_table(run))
     feedback = write_feedback(course, CHAPTER)

@@ -17,6 +17,8 @@ kernel. Grading stops and resumes cleanly: a submission whose result is in
 the gradebook is skipped unless ``force`` is given.
 """
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import multiprocessing
@@ -44,7 +46,7 @@ GRACE_SECONDS = 30.0
 SCRATCH_PREFIX = "dlcourse-grading-"
 EXTRA_FILES_LIMIT = 50 * 2**20  # bytes of a student's own extra files copied to the working copy
 KEY_TASK = ".answer-key"  # the reference solution's run (no student id starts with a dot)
-DEFAULT_TIMEOUT = 120.0
+STARTUP_SECONDS = 60.0  # a kernel's start and the library's imports, in the notebook's budget
 DEFAULT_MEMORY_MB = 2048
 
 
@@ -71,6 +73,10 @@ class Course:
     db_path = property(lambda self: self.root / "autograde" / "gradebook.db")
 
     @property
+    def lock_path(self):
+        return self.state / "autograde.lock"
+
+    @property
     def db_url(self):
         return f"sqlite:///{self.db_path}"
 
@@ -78,7 +84,7 @@ class Course:
 @dataclass
 class Options:
     workers: int = 0             # 0: twice the cores (a kernel spends much of its time waiting)
-    timeout: float = DEFAULT_TIMEOUT
+    timeout: float = None        # None: every cell's limit plus start-up (see notebook_timeout)
     cell_timeout: float = 30.0
     memory_mb: int = DEFAULT_MEMORY_MB
     output_cap: int = 256 * 1024
@@ -88,7 +94,7 @@ class Options:
     progress: bool = True
 
     def __post_init__(self):
-        limits = {"workers": (self.workers, 0), "timeout": (self.timeout, 1),
+        limits = {"workers": (self.workers, 0), "timeout": (1 if self.timeout is None else self.timeout, 1),
                   "cell_timeout": (self.cell_timeout, 1), "memory_mb": (self.memory_mb, 256),
                   "output_cap": (self.output_cap, 1024),
                   "notebook_output_cap": (self.notebook_output_cap, 1024)}
@@ -251,13 +257,22 @@ class Grader:
                 os.path.expanduser("~")]
         if self.course.root.parent != Path(self.course.root.anchor):
             hide.append(str(self.course.root.parent))  # e.g. other courses beside this one
+        timeout = self.notebook_timeout(notebook)
         return Task(student=student, chapter=self.chapter, taskdir=str(taskdir), notebook=name,
-                    timeout=self.options.timeout, cell_timeout=min(self.options.cell_timeout,
-                                                                   self.options.timeout),
+                    timeout=timeout, cell_timeout=min(self.options.cell_timeout, timeout),
                     memory_mb=self.options.memory_mb, output_cap=self.options.output_cap,
                     notebook_output_cap=self.options.notebook_output_cap,
                     isolate=self.isolate, hide=hide, expose=sandbox.runtime_folders(),
                     mode="key" if plans is None else "student", token=token, tests=tests)
+
+    def notebook_timeout(self, notebook):
+        """The notebook's time limit: ``--timeout`` if given, else the cell limit times the
+        code cells plus start-up. It guards the machine, not the grade: a cell that runs
+        out of time costs its own exercise, and every later cell still gets its full limit."""
+        if self.options.timeout is not None:
+            return self.options.timeout
+        cells = sum(cell.cell_type == "code" for cell in notebook.cells)
+        return self.options.cell_timeout * max(cells, 1) + STARTUP_SECONDS
 
     def _start(self, task):
         process = self.context.Process(target=worker_main, args=(task_fields(task),), daemon=False)
@@ -324,12 +339,12 @@ class Grader:
         if plans is not None:
             return plans
         slot = self.start_key()
-        slot.process.join(self.options.timeout + GRACE_SECONDS)
+        slot.process.join(slot.task.timeout + GRACE_SECONDS)
         if slot.process.is_alive():
             slot.process.kill()
             slot.process.join()
             raise GradingError(f"the answer key ({self.chapter}'s solution notebook) did not finish "
-                               f"within {self.options.timeout:g} s")
+                               f"within {slot.task.timeout:g} s")
         return self.finish_key(slot)
 
     @staticmethod
@@ -371,6 +386,12 @@ class Grader:
     def run(self, students=None):
         started = time.monotonic()
         run = Run(self.chapter, isolated=self.isolate)
+        with _only_run(self.course):
+            self._run(students, run)
+        run.seconds = time.monotonic() - started
+        return run
+
+    def _run(self, students, run):
         gradebook = store.open_gradebook(self.course.db_url)
         try:
             try:
@@ -390,8 +411,6 @@ class Grader:
         finally:
             gradebook.close()
             shutil.rmtree(self.scratch, ignore_errors=True)
-        run.seconds = time.monotonic() - started
-        return run
 
     def _grade(self, pending, gradebook, run):
         bar = tqdm(total=len(pending), unit="nb", disable=not self.options.progress,
@@ -427,7 +446,7 @@ class Grader:
                                                 slot.flags, f"{type(error).__name__}: {error}")
                     record(outcome, _timestamp(slot.path))
                 for sentinel, slot in list(running.items()):
-                    if time.monotonic() - slot.started > self.options.timeout + GRACE_SECONDS:
+                    if time.monotonic() - slot.started > slot.task.timeout + GRACE_SECONDS:
                         slot.process.kill()
                         slot.process.join()
                         del running[sentinel]
@@ -464,6 +483,30 @@ class Grader:
         slot = _Slot(self._start(task), task, time.monotonic(), prepared.findings,
                      flags + prepared.flags, folder)
         running[slot.process.sentinel] = slot
+
+
+@contextlib.contextmanager
+def _only_run(course):
+    """Hold the course's grading lock: two runs at once would grade every submission twice
+    and race on the gradebook, so a second run stops at once and says who holds it."""
+    course.state.mkdir(parents=True, exist_ok=True)
+    with open(course.lock_path, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.seek(0)
+            holder = lock.read().strip() or "another process"
+            raise GradingError(f"another `dlcourse autograde` is grading this course ({holder}); "
+                               "wait for it to finish, or stop it and run again") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(f"pid {os.getpid()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}")
+        lock.flush()
+        try:
+            yield
+        finally:
+            lock.truncate(0)
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def _checksum(plans):

@@ -12,6 +12,7 @@ unreadable instead of stopping the run.
 """
 
 import json
+import os
 import uuid
 import warnings
 from dataclasses import dataclass, field
@@ -19,10 +20,14 @@ from dataclasses import dataclass, field
 import nbformat
 from nbconvert.exporters.exporter import ResourcesDict
 from nbgrader import utils
-from nbgrader.nbgraderformat import ValidationError
+from nbgrader.nbgraderformat import MetadataValidator, SchemaTooNewError, ValidationError
 from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells
 
 from dlcourse.grading import tamper
+
+
+MAX_NOTEBOOK_BYTES = 20 * 2**20   # a chapter's notebook with its outputs is well under 5 MB
+MAX_CELLS = 2000                   # a chapter has under 100 cells; a student may add many
 
 
 class Unreadable(Exception):
@@ -39,12 +44,22 @@ class Prepared:
 def read_submission(path):
     """Read a submitted notebook, or raise :class:`Unreadable` with the reason."""
     try:
+        size = os.stat(path).st_size
+        if size > MAX_NOTEBOOK_BYTES:
+            raise Unreadable(f"the file is {size / 2**20:.0f} MB, more than the "
+                             f"{MAX_NOTEBOOK_BYTES // 2**20} MB a submission may have (clear its "
+                             "outputs: Edit > Clear Outputs of All Cells, then save)")
         with open(path, "rb") as f:
-            raw = f.read()
+            raw = f.read(MAX_NOTEBOOK_BYTES + 1)
     except OSError as error:
         raise Unreadable(f"cannot read the file: {error.strerror}") from None
     if not raw.strip():
         raise Unreadable("the file is empty")
+    # counted on the raw bytes, before the JSON is parsed: an upper bound on the cells
+    cells = raw.count(b'"cell_type"')
+    if cells > MAX_CELLS:
+        raise Unreadable(f"the notebook has about {cells} cells, more than the {MAX_CELLS} a "
+                         "submission may have")
     try:
         with warnings.catch_warnings():  # duplicate or missing cell ids are repaired, not fatal
             warnings.simplefilter("ignore")
@@ -146,6 +161,39 @@ def _overwrite_kernelspec(nb, source_cells, chapter):
         nb.metadata["kernelspec"] = json.loads(kernelspec)
 
 
+def _upgrade_metadata(nb):
+    """Cells saved with an older nbgrader metadata schema, upgraded as ``nbgrader update``
+    does; returns a flag (for the record, not a fault of the student's) when any was."""
+    before = [json.dumps(cell.get("metadata", {}).get("nbgrader"), sort_keys=True) for cell in nb.cells]
+    try:
+        MetadataValidator().upgrade_notebook_metadata(nb)
+    except SchemaTooNewError as error:
+        raise Unreadable(f"its nbgrader metadata is newer than this nbgrader reads: {error}") from None
+    except (ValidationError, KeyError, TypeError, AttributeError) as error:
+        raise Unreadable(f"its nbgrader metadata is corrupted: {error}") from None
+    after = [json.dumps(cell.get("metadata", {}).get("nbgrader"), sort_keys=True) for cell in nb.cells]
+    changed = sum(b != a for b, a in zip(before, after))
+    return [f"note: {changed} cell(s) had an older nbgrader metadata schema (upgraded)"] if changed else []
+
+
+def _deduplicate_ids(nb, resources, flags):
+    """nbgrader's ``DeduplicateIds`` (a cell id that appears twice keeps its nbgrader
+    metadata only on its last copy), without the empty ``nbgrader`` entry it leaves on the
+    other copies, which later steps cannot read: those copies become ordinary cells."""
+    counts = {}
+    for cell in nb.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if grade_id:
+            counts[grade_id] = counts.get(grade_id, 0) + 1
+    nb, resources = DeduplicateIds().preprocess(nb, resources)
+    for cell in nb.cells:
+        if cell.get("metadata", {}).get("nbgrader", None) == {}:
+            del cell.metadata["nbgrader"]
+    flags += [f"note: cell `{gid}` appears {n} times; the last copy is the graded one"
+              for gid, n in sorted(counts.items()) if n > 1]
+    return nb, resources
+
+
 def prepare(path, release_nb, source_cells, chapter, student):
     """Read, check and repair one submission; raise Unreadable if it cannot be graded.
 
@@ -154,11 +202,12 @@ def prepare(path, release_nb, source_cells, chapter, student):
     nb = read_submission(path)
     resources = ResourcesDict(nbgrader={"notebook": chapter, "assignment": chapter,
                                         "student": student, "db_url": ""})
-    flags = _compare_with_release(nb, release_nb, source_cells, chapter)
-    steps = [ClearOutput(), DeduplicateIds(), _OverwriteCells(source_cells, add_missing_cells=True),
-             CheckCellMetadata()]
+    flags = _upgrade_metadata(nb)
+    flags += _compare_with_release(nb, release_nb, source_cells, chapter)
     try:
-        for step in steps:
+        nb, resources = ClearOutput().preprocess(nb, resources)
+        nb, resources = _deduplicate_ids(nb, resources, flags)
+        for step in (_OverwriteCells(source_cells, add_missing_cells=True), CheckCellMetadata()):
             nb, resources = step.preprocess(nb, resources)
         _overwrite_kernelspec(nb, source_cells, chapter)
     except ValidationError as error:

@@ -7,11 +7,12 @@ locked test cell) is parsed, IPython syntax included, and searched for:
   ``numpy``, ``dlcourse`` (the checks and the reference library) or
   ``builtins``; assigning into ``sys.modules`` or ``__builtins__``;
 * **changing how later cells run**: IPython input or AST transformers,
-  event callbacks, custom exception handlers, trace or profile functions;
-* **leaving the working copy**: references to the course's own folders
-  (``solutions``, ``gradebook.db``, ``autograde``).
+  event callbacks, custom exception handlers, trace or profile functions.
 
-Each finding names the cell and the line. Running code built at run time
+Words in strings and comments are never findings (a docstring may well say
+"solutions/"): what a kernel can reach is decided by its box, not by a scan.
+Each finding names the cell and the line; every finding is shown to the instructor
+for review and none costs points (the verdicts are reached outside the kernel). Running code built at run time
 (``exec``, ``eval``, ``__import__``) or importing ``ctypes``, ``gc`` or
 ``importlib`` is a milder finding: flagged for review without costing points.
 Ordinary code (``np.random.seed``, ``plt.rcParams[...] = ...``, ``self.w = ...``)
@@ -37,7 +38,6 @@ _HOOK_NAMES = {
 # not interference by themselves, but what hides it: shown to the instructor for review
 _DYNAMIC_CODE = {"exec", "eval", "compile", "__import__"}
 _LOW_LEVEL_MODULES = {"ctypes", "gc", "importlib"}
-_COURSE_PATHS = ("solutions/", "gradebook.db", "autograde/", "/solutions")
 
 
 @dataclass
@@ -45,7 +45,7 @@ class Finding:
     cell: int       # index of the cell in the notebook
     line: int
     message: str
-    severe: bool = True  # interferes with grading (later tests score zero); else only reviewed
+    severe: bool = True  # an attempt to change how grading works; else merely unusual
 
     def __str__(self):
         return f"cell {self.cell + 1}, line {self.line}: {self.message}"
@@ -134,10 +134,6 @@ class _Scanner(ast.NodeVisitor):
         if node.attr in _HOOK_NAMES:
             self._add(node, _HOOK_NAMES[node.attr])
         self.generic_visit(node)
-
-    def visit_Constant(self, node):
-        if isinstance(node.value, str) and any(p in node.value for p in _COURSE_PATHS):
-            self._add(node, f"refers to the course's files ({node.value[:60]!r})")
 
 
 def scan(cells):
