@@ -14,16 +14,25 @@ Three rules shape it:
 
 A failed check raises :class:`CheckFailure` (an ``AssertionError``) whose
 message names the case, the expected and the returned values, and a hint.
+
+**Hidden cases live on the instructor's side.** A check's hidden part comes from
+``hidden_cases.py`` beside the chapter's source notebook (under ``solutions/``, never
+released): see :func:`hidden`. Its random cases are drawn from a seed the grader
+derives from a course secret and the student, so each student's hidden cases differ
+and a regrade gives the same ones.
 """
 
 import contextlib
 import copy
 import importlib
+import importlib.util
 import inspect
 import io
+import os
 import sys
 import threading
 import warnings
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,7 +41,13 @@ __tracebackhide__ = True
 
 
 class CheckFailure(AssertionError):
-    """A check found a wrong answer; the message explains what and why."""
+    """A check found a wrong answer; the message explains what and why.
+
+    IPython (and so the notebook, nbgrader's Validate and feedback) shows only the
+    message, not the frames of the library's code that found it."""
+
+    def _render_traceback_(self):
+        return [f"CheckFailure: {self}"] if str(self) else ["CheckFailure"]
 
 
 class ReferenceCalled(Exception):
@@ -61,26 +76,105 @@ class Case:
 
 
 def random_cases(seed, count, make, label="random case"):
-    """``count`` cases from ``make(rng) -> Case or tuple of args``, seeded."""
-    rng = np.random.default_rng(seed)
+    """``count`` cases from ``make(rng) -> Case or tuple of args``; ``seed`` is a number
+    (named in each label) or a ``numpy.random.Generator`` (a hidden case's, see
+    :func:`hidden`, whose seed is not shown)."""
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    named = "" if isinstance(seed, np.random.Generator) else f" (seed {seed})"
     cases = []
     for i in range(count):
         made = make(rng)
         case = made if isinstance(made, Case) else Case(tuple(made))
         if not case.label:
-            case.label = f"{label} {i + 1} (seed {seed})"
+            case.label = f"{label} {i + 1}{named}"
         cases.append(case)
     return cases
 
 
+# -- hidden cases: on the instructor's side only ------------------------------------
+
+HIDDEN_FILE = "hidden_cases.py"
+_hidden = {"path": None, "seed": 0, "consulted": False}
+_hidden_modules = {}
+
+
+@contextlib.contextmanager
+def hidden_source(path=None, seed=0):
+    """While the block runs, :func:`hidden` reads ``path`` (default: ``hidden_cases.py``
+    in the working directory) and draws random hidden cases from ``seed``."""
+    saved = dict(_hidden)
+    _hidden.update(path=None if path is None else os.fspath(path), seed=int(seed), consulted=False)
+    try:
+        yield
+    finally:
+        _hidden.update(saved)
+
+
+def hidden_consulted(reset=False):
+    """Whether a hidden part drew random cases since the last reset (the answer key asks,
+    to know whether a test's plan differs from student to student)."""
+    consulted = _hidden["consulted"]
+    if reset:
+        _hidden["consulted"] = False
+    return consulted
+
+
+def _hidden_module():
+    path = _hidden["path"] or os.path.join(os.getcwd(), HIDDEN_FILE)
+    try:
+        stamp = os.stat(path).st_mtime_ns
+    except OSError:
+        raise CheckFailure("the hidden tests run only when the instructor grades: this "
+                           "notebook's hidden cases are not on this machine") from None
+    key = (os.path.abspath(path), stamp)
+    if key not in _hidden_modules:
+        spec = importlib.util.spec_from_file_location(f"_dlcourse_hidden_{len(_hidden_modules)}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _hidden_modules[key] = module
+    return _hidden_modules[key]
+
+
+def hidden(exercise, *args, **kwargs):
+    """The hidden part of ``exercise``: ``hidden_cases.<exercise>(rng, *args, **kwargs)``
+    from the instructor's ``hidden_cases.py``, where ``rng`` is a ``numpy`` Generator
+    seeded from the grading seed and the exercise's name. What it returns (a list of
+    :class:`Case`, sizes, data) is whatever that exercise's check documents."""
+    module = _hidden_module()
+    make = getattr(module, exercise, None)
+    if make is None:
+        raise CheckFailure(f"{HIDDEN_FILE} defines no hidden cases for `{exercise}`")
+    _hidden["consulted"] = True
+    rng = np.random.default_rng([_hidden["seed"], zlib.crc32(exercise.encode())])
+    return make(rng, *args, **kwargs)
+
+
+# every print option set, so that a notebook's own (``suppress=True`` turns 1e-12 into 0.)
+# never changes what a message shows
+_PRINT_OPTIONS = dict(precision=6, threshold=12, edgeitems=3, suppress=False, nanstr="nan",
+                      infstr="inf", sign="-", floatmode="maxprec", formatter=None, legacy=False)
+
+
 def _short(value, limit=160):
     if isinstance(value, np.ndarray):
-        with np.printoptions(precision=6, threshold=12, edgeitems=3, linewidth=limit):
+        with np.printoptions(linewidth=limit, **_PRINT_OPTIONS):
             text = np.array2string(value, separator=", ")
         text = f"array(shape={value.shape}, {text})" if value.size > 6 else f"array({text})"
+    elif isinstance(value, np.random.Generator):
+        text = "a random generator"
+    elif callable(value) and hasattr(value, "__name__"):
+        text = f"the function {getattr(value, '__qualname__', value.__name__)}"
+    elif isinstance(value, (np.floating, float)):
+        text = f"{float(value):.10g}"
     else:
         text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _row(array, index):
+    """The row of ``array`` holding ``index``, shown whole (a long array is elided)."""
+    with np.printoptions(linewidth=200, **{**_PRINT_OPTIONS, "threshold": 64}):
+        return np.array2string(array[index[:-1]], separator=", ")
 
 
 # -- running the student's code ------------------------------------------------
@@ -266,12 +360,29 @@ def expect_close(got, expected, what, case=None, rtol=1e-7, atol=1e-10, hint=Non
             expected.shape,
         )
         at = f" at index {tuple(int(i) for i in worst)}" if expected.ndim else ""
+        rows = ""
+        if expected.ndim >= 2 and expected.size > 12:
+            rows = (f"\n  row {tuple(int(i) for i in worst[:-1])} expected: {_row(expected, worst)}"
+                    f"\n  row {tuple(int(i) for i in worst[:-1])} got:      {_row(got_array, worst)}")
         raise CheckFailure(
             f"{what} is wrong{at}: expected {expected[worst]:.10g}, got {got_array[worst]:.10g}"
+            + _precision_note(got)
             + where
-            + f"\n  expected: {_short(expected)}\n  got:      {_short(got_array)}"
+            + f"\n  expected: {_short(expected)}\n  got:      {_short(got_array)}" + rows
             + tail
         )
+
+
+def _precision_note(got):
+    """Every exercise is checked in float64; a result in a narrower float type is named, so
+    that its rounding is not mistaken for a wrong formula."""
+    dtype = getattr(got, "dtype", None)
+    if dtype is None and isinstance(got, (list, tuple)) and got:
+        dtype = getattr(np.asarray(got), "dtype", None)
+    if dtype is not None and dtype.kind in "fc" and dtype.itemsize < (8 if dtype.kind == "f" else 16):
+        return (f"\n  your result is {dtype.name}: compute in float64 (NumPy's default; "
+                "e.g. np.asarray(x, dtype=np.float64)), the precision every check uses")
+    return ""
 
 
 def expect_equal(got, expected, what, case=None, hint=None):
