@@ -13,6 +13,9 @@ c.CourseDirectory.submitted_directory = "autograde/submitted"
 c.CourseDirectory.autograded_directory = "autograde/autograded"
 c.CourseDirectory.feedback_directory = "autograde/feedback"
 c.CourseDirectory.db_url = "sqlite:///autograde/gradebook.db"
+# A chapter's hidden cases (solutions/<chapter>/hidden_cases.py) are never copied into a
+# release or a student's folder; the checks find them in solutions/ when grading.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "hidden_cases.py"]
 
 # Student notebooks import the reference library for data and plots; the stub
 # raises inside its own cell so that the rest of the notebook still runs.

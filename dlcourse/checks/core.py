@@ -119,8 +119,26 @@ def hidden_consulted(reset=False):
     return consulted
 
 
+def _hidden_path():
+    """Where the hidden cases are: the path the grader set; else ``hidden_cases.py`` in the
+    working directory (the source notebook's folder, or the answer key's working copy);
+    else, under nbgrader's own ``autograde`` (which runs in ``.../<chapter>/``), the
+    chapter's file in the ``solutions/`` folder of the course around it."""
+    if _hidden["path"]:
+        return _hidden["path"]
+    here = os.getcwd()
+    if os.path.isfile(os.path.join(here, HIDDEN_FILE)):
+        return os.path.join(here, HIDDEN_FILE)
+    chapter, folder = os.path.basename(here), here
+    while os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
+        if os.path.isfile(os.path.join(folder, "nbgrader_config.py")):
+            return os.path.join(folder, "solutions", chapter, HIDDEN_FILE)
+    return os.path.join(here, HIDDEN_FILE)
+
+
 def _hidden_module():
-    path = _hidden["path"] or os.path.join(os.getcwd(), HIDDEN_FILE)
+    path = _hidden_path()
     try:
         stamp = os.stat(path).st_mtime_ns
     except OSError:
