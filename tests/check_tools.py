@@ -31,7 +31,7 @@ def as_notebook_function(fn):
     return defined_in_a_cell
 
 
-def judged_outside(source, students, points=1, answers_from=None):
+def judged_outside(source, students, points=1, answers_from=None, hidden_path=None, seed=0):
     """The grader's verdict on test cell ``source`` for ``students`` ({name: function}):
     the answer key's plan recorded with ``answers_from`` (default: the same functions),
     the calls made on ``students`` as a grading kernel makes them, the answers judged in
@@ -41,13 +41,18 @@ def judged_outside(source, students, points=1, answers_from=None):
     from dlcourse.checks import probe
     from dlcourse.grading import judge
 
+    from dlcourse.checks import core
+
     key = {n: as_notebook_function(f) for n, f in (answers_from or students).items()}
     sent = []
-    with probe.recording(key, judge.free_names(source), "token", send=sent.append):
+    with core.hidden_source(hidden_path, seed), \
+            probe.recording(key, judge.free_names(source), "token", send=sent.append):
         exec(compile(source, "<test cell>", "exec"), key)  # noqa: S102
     plan = json.loads(json.dumps(sent[-1]["plan"]))
     kernel = {n: as_notebook_function(f) for n, f in students.items()}
     replies = []
     probe.run(kernel, "token", plan, send=replies.append)
     replies = json.loads(json.dumps(replies))
-    return judge.judge(source, plan, {r["index"]: r["result"] for r in replies}, points)
+    return judge.judge(source, plan, {r["index"]: r["result"] for r in replies}, points,
+                       mutations={r["index"]: r["mutated"] for r in replies if "mutated" in r},
+                       hidden_path=hidden_path, seed=seed)

@@ -6,8 +6,10 @@ import itertools
 import numpy as np
 import pytest
 
-from dlcourse.checks import ch01
+from dlcourse.checks import ch01, core
 from dlcourse.checks.core import CheckFailure
+from tests.check_tools import judged_outside
+from tests.conftest import ROOT
 
 
 def _fails(check, student, *fragments, hidden=False):
@@ -407,3 +409,86 @@ def _library_delegates():
 def test_calling_the_library_neurons_fails(index):
     check, delegate, name = _library_delegates()[index]
     _fails(check, delegate, "reference implementation", name)
+
+
+# -- hidden cases: the instructor's, different for each student ------------------------------
+
+HIDDEN = ROOT / "solutions" / "ch01-neurons" / "hidden_cases.py"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_hidden_cases_of_every_seed_are_well_posed(seed, capsys):
+    with core.hidden_source(HIDDEN, seed):
+        for check, student in [(ch01.mcculloch_pitts, mp_solution), (ch01.perceptron_predict, predict_solution),
+                               (ch01.perceptron_update, update_solution), (ch01.train_perceptron, train_solution),
+                               (ch01.xor_network, xor_solution)]:
+            check(student, hidden=True)
+        assert float(ch01.boolean_network(boolean_solution, hidden=True)) == 3.0
+
+
+def _hidden_inputs(seed):
+    with core.hidden_source(HIDDEN, seed):
+        return [c.args for c in core.hidden("perceptron_update")]
+
+
+def test_each_seed_has_its_own_hidden_random_cases_and_keeps_them():
+    first, again, other = _hidden_inputs(1), _hidden_inputs(1), _hidden_inputs(2)
+    assert all(np.array_equal(a, b) for x, y in zip(first, again) for a, b in zip(x, y))
+    assert not np.array_equal(first[0][0], other[0][0])
+
+
+def test_without_the_instructors_file_the_hidden_part_says_where_it_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with core.hidden_source(None, 0):
+        with pytest.raises(CheckFailure, match="only when the instructor grades"):
+            ch01.mcculloch_pitts(mp_solution, hidden=True)
+
+
+def _labels(path):
+    import ast
+
+    tree = ast.parse(path.read_text())
+    return {kw.value.value for node in ast.walk(tree) if isinstance(node, ast.Call)
+            for kw in node.keywords if kw.arg == "label" and isinstance(kw.value, ast.Constant)}
+
+
+def test_no_hidden_case_reaches_a_student():
+    labels = _labels(HIDDEN)
+    assert len(labels) >= 10
+    shipped = [p for p in (ROOT / "dlcourse").rglob("*") if p.is_file() and p.suffix in (".py", ".json", ".txt", ".md")]
+    shipped.append(ROOT / "course" / "ch01-neurons" / "ch01-neurons.ipynb")
+    for path in shipped:
+        text = path.read_text(errors="replace")
+        leaked = [label for label in labels if label in text]
+        assert not leaked, f"{path.relative_to(ROOT)} holds hidden case labels {leaked}"
+    assert not (ROOT / "course" / "ch01-neurons" / "hidden_cases.py").exists()
+
+
+# -- the caller's arrays are left alone --------------------------------------------------------
+
+
+def train_in_place(X, y, w_init, lr=1.0, epochs=10):
+    w = np.asarray(w_init)  # no copy: the updates below change the caller's array
+    errors = np.zeros(epochs, dtype=int)
+    for epoch in range(epochs):
+        for xi, yi in zip(X, y):
+            y_hat = 1 if w[0] + xi @ w[1:] >= 0 else 0
+            if y_hat != yi:
+                w += lr * (yi - y_hat) * np.concatenate(([1.0], xi))
+                errors[epoch] += 1
+    return w.copy(), errors
+
+
+def test_changing_the_callers_array_fails_and_names_it():
+    message = _fails(ch01.train_perceptron, train_in_place, "changed its argument `w_init` in place")
+    assert "AND from w = 0" in message
+
+
+def test_changing_the_callers_array_fails_when_judged_by_the_grader():
+    source = "from dlcourse.checks import ch01\nch01.train_perceptron(train_perceptron, hidden=True)"
+    verdict = judged_outside(source, {"train_perceptron": train_in_place},
+                             answers_from={"train_perceptron": train_solution}, hidden_path=HIDDEN, seed=7)
+    assert verdict.points == 0 and "changed its argument `w_init` in place" in verdict.message
+    honest = judged_outside(source, {"train_perceptron": train_other},
+                            answers_from={"train_perceptron": train_solution}, hidden_path=HIDDEN, seed=7)
+    assert honest.points == 1, honest.message

@@ -102,6 +102,11 @@ def _class(release_nb, root):
         "killer": toy.fill(release_nb, _answers(relu=(
             "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n" + s["relu"]))),
         "extras": toy.fill(release_nb, _answers(total="from helper import total")),
+        # right only when the instructor's hidden cases are out of its kernel's reach
+        "finder": toy.fill(release_nb, _answers(total=(
+            "import os\ndef total(x):\n    seen = any(os.path.exists(p) for p in ('hidden_cases.py', "
+            f"{str(root / 'solutions' / CH / 'hidden_cases.py')!r}))\n"
+            "    return float(np.sum(x)) + (1.0 if seen else 0.0)"))),
         # forging a verdict from inside the kernel: every one of these has a wrong relu
         "displayhook": toy.fill(release_nb, _answers(relu=(
             "import sys\ndef relu(x):\n    sys.displayhook(3)\n    return x"))),
@@ -180,7 +185,7 @@ EXPECTED = {
     "snoop": ({**FULL, "test_total": 0.0}, False),  # the file is not in its box: the open fails
     "vandal": (FULL, False),  # every write failed (read-only), so its work is graded as it is
     "killer": (None, None),  # ignored by a kernel that is PID 1 of its namespace, else fatal
-    "extras": (FULL, False),
+    "extras": (FULL, False), "finder": (FULL, False),
     "displayhook": ({**FULL, "test_relu": 1.0}, False), "silenced": ({**FULL, "test_relu": 1.0}, False),
     "formatter": ({**FULL, "test_relu": 1.0}, False), "replacer": ({**FULL, "test_relu": 1.0}, False),
     "forger": ({**FULL, "test_relu": 0.0}, True),
@@ -424,3 +429,20 @@ def test_a_second_run_on_the_same_course_stops_at_once_and_changes_nothing(grade
     after = _results(root)
     assert after["style"] == before["style"]  # the refused run graded nothing
     assert after["loop"][2] == before["loop"][2]
+
+
+def test_each_student_has_hidden_cases_of_their_own_and_keeps_them(graded):
+    root, *_ = graded
+    key = json.loads((root / "autograde" / ".grading" / f"key-{CH}.json").read_text())
+    by_seed = key["plans"]["test_total"]["by_seed"]
+    assert "test_sigmoid" in key["plans"] and "by_seed" not in key["plans"]["test_sigmoid"]
+    inputs = {seed: json.dumps(plan["calls"][1:]) for seed, plan in by_seed.items()}
+    assert len(by_seed) >= len(EXPECTED) - 6  # every graded student (not the unreadable ones)
+    assert len(set(inputs.values())) == len(inputs), "two students got the same hidden cases"
+    secret = root / "autograde" / ".grading" / "course-secret"
+    assert secret.stat().st_mode & 0o077 == 0
+    before = _results(root)["style"]
+    again = subprocess.run(_autograde_argv("--force", "--students", "style"), cwd=root,
+                           capture_output=True, text=True)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert json.loads(_results(root)["style"][2]) == json.loads(before[2])

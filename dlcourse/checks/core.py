@@ -268,12 +268,15 @@ def current_forbidden():
     return _forbidden_stack[-1] if _forbidden_stack else ()
 
 
-def call_student(fn, *args, name=None, case=None, forbidden=(), **kwargs):
+def call_student(fn, *args, name=None, case=None, forbidden=(), keeps_inputs=False,
+                 arg_names=(), **kwargs):
     """Call the student's ``fn`` and return its result, or raise CheckFailure.
 
     Arguments are deep-copied so that a function that modifies its input in
-    place cannot corrupt the next case. Warnings and stderr are captured and
-    returned alongside the result as ``(result, noise)``.
+    place cannot corrupt the next case; with ``keeps_inputs`` (the spec says "do
+    not modify the caller's array") a function that does fails, the argument named
+    (``arg_names`` gives the parameters' names). Warnings and stderr are captured
+    and returned alongside the result as ``(result, noise)``.
     """
     __tracebackhide__ = True
     name = name or getattr(fn, "__name__", "your function")
@@ -282,6 +285,7 @@ def call_student(fn, *args, name=None, case=None, forbidden=(), **kwargs):
         raise CheckFailure(f"expected `{name}` to be a function, got {type(fn).__name__}: {_short(fn)}")
     args = copy.deepcopy(args)
     kwargs = copy.deepcopy(kwargs)
+    pristine = copy.deepcopy((args, kwargs)) if keeps_inputs else None
     stderr = io.StringIO()
     _forbidden_stack.append(tuple(forbidden))
     with warnings.catch_warnings(record=True) as caught, np.errstate(all="warn", under="ignore"):
@@ -313,10 +317,35 @@ def call_student(fn, *args, name=None, case=None, forbidden=(), **kwargs):
             ) from None
         finally:
             _forbidden_stack.pop()
+    if pristine is not None:
+        _expect_unchanged(name, pristine, args, kwargs, arg_names, where)
     noise = [f"{w.category.__name__}: {w.message}" for w in caught]
     if stderr.getvalue().strip():
         noise.append("stderr: " + stderr.getvalue().strip()[:300])
     return result, noise
+
+
+def _expect_unchanged(name, pristine, args, kwargs, arg_names, where):
+    """Fail if the call changed an array argument in place."""
+    __tracebackhide__ = True
+    old_args, old_kwargs = pristine
+    pairs = [(arg_names[i] if i < len(arg_names) else f"number {i + 1}", old, new)
+             for i, (old, new) in enumerate(zip(old_args, args))]
+    pairs += [(key, old_kwargs[key], kwargs[key]) for key in kwargs]
+    for label, old, new in pairs:
+        if isinstance(old, np.ndarray) and isinstance(new, np.ndarray) and not (
+                old.shape == new.shape and np.array_equal(old, new, equal_nan=old.dtype.kind in "fc")):
+            raise CheckFailure(
+                f"`{name}` changed its argument `{label}` in place: the caller's array must be "
+                "left as it was. Work on a copy (e.g. `w = np.array(w_init, dtype=float)`) "
+                "instead of updating the argument itself." + where)
+
+
+def _parameter_names(fn):
+    try:
+        return tuple(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return ()
 
 
 # -- comparing results -----------------------------------------------------------
@@ -410,12 +439,13 @@ def expect_equal(got, expected, what, case=None, hint=None):
 
 
 def check_function(student, reference, cases, *, name=None, rtol=1e-7, atol=1e-10,
-                   hint=None, forbidden=None, quiet=False):
+                   hint=None, forbidden=None, quiet=False, keeps_inputs=False):
     """Compare ``student(*case.args)`` with ``reference(*case.args)`` on every case.
 
     ``reference`` may return a number, an array, or a tuple of them (each
     compared in turn). ``forbidden`` lists the library functions the student
-    must not call (by default: ``reference`` itself). Prints one line on
+    must not call (by default: ``reference`` itself). ``keeps_inputs``: the
+    student's function must not change its array arguments. Prints one line on
     success and raises :class:`CheckFailure` on the first wrong case.
     """
     __tracebackhide__ = True
@@ -423,7 +453,8 @@ def check_function(student, reference, cases, *, name=None, rtol=1e-7, atol=1e-1
     forbidden = (reference,) if forbidden is None else tuple(forbidden)
     for case in cases:
         got, noise = call_student(student, *case.args, name=name, case=case,
-                                  forbidden=forbidden, **case.kwargs)
+                                  forbidden=forbidden, keeps_inputs=keeps_inputs,
+                                  arg_names=_parameter_names(reference), **case.kwargs)
         with np.errstate(all="ignore"):
             expected = reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
         if isinstance(expected, tuple):

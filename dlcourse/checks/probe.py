@@ -54,10 +54,24 @@ class PlanError(RuntimeError):
     """A check passes something to a student's function that cannot be sent as plain data."""
 
 
+def seeds(student_seeds):
+    """The grading seeds a test cell is recorded under (the answer key's side): first the
+    default seed, labelled ``None``; if the cell's hidden part drew random cases, then each
+    student's seed in turn, since each student's hidden cases differ."""
+    with core.hidden_source(None, 0):
+        core.hidden_consulted(reset=True)
+        yield None
+        if not core.hidden_consulted():
+            return
+    for seed in student_seeds:
+        with core.hidden_source(None, seed):
+            yield seed
+
+
 @contextlib.contextmanager
-def recording(namespace, names, token, send=_display):
+def recording(namespace, names, token, send=_display, seed=None):
     """While the block runs, record every call made to ``namespace[name]`` for ``names``;
-    at the end send ``{"token", "plan"}`` (the answer key's side)."""
+    at the end send ``{"token", "seed", "plan"}`` (the answer key's side)."""
     calls, forbidden_sets, originals = [], [], {}
     depth = [0]  # a student function calling another (selu calling elu) is not the check's call
 
@@ -99,8 +113,9 @@ def recording(namespace, names, token, send=_display):
         yield calls
     finally:
         namespace.update(originals)
-        send({"token": token, "plan": {"calls": calls, "forbidden": forbidden_sets,
-                                       "students": sorted(originals), "context": context}})
+        send({"token": token, "seed": seed,
+              "plan": {"calls": calls, "forbidden": forbidden_sets,
+                       "students": sorted(originals), "context": context}})
 
 
 def _context_entry(name, value):
@@ -171,12 +186,41 @@ def run(namespace, token, plan, send=_display):
         if name not in namespace:
             result = wire.Raised("NameError", f"name '{name}' is not defined: run the cell "
                                  "that defines it (or check its spelling)")
-        else:
+        mutated = {}
+        if name in namespace:
             args = wire.decode(entry["args"], functions="import")
             kwargs = wire.decode(entry["kwargs"], functions="import")
+            before = _arrays(args, kwargs)
             result = call(namespace[name], args, kwargs, forbidden[entry["forbidden"]])
+            mutated = _changed(before, args, kwargs)
         packed = wire.pack(result)
         if len(packed["arrays"]) > wire.MAX_BYTES:
             packed = wire.pack(wire.Raised("ResultTooLarge", f"`{name}` returned more than "
                                            f"{wire.MAX_BYTES // 2**20} MB"))
-        send({"token": token, "index": index, "result": packed})
+            mutated = {}
+        message = {"token": token, "index": index, "result": packed}
+        if mutated:
+            message["mutated"] = wire.pack(mutated)
+        send(message)
+
+
+def _arrays(args, kwargs):
+    """Copies of the array arguments of a call, by position or keyword."""
+    found = {str(i): a.copy() for i, a in enumerate(args) if isinstance(a, np.ndarray)}
+    found.update({k: a.copy() for k, a in kwargs.items() if isinstance(a, np.ndarray)})
+    return found
+
+
+def _changed(before, args, kwargs):
+    """The array arguments the call changed in place, as they are now: the grader gives its
+    own copies the same change, so that a check of "does not modify its input" sees it."""
+    changed = {}
+    for key, old in before.items():
+        now = args[int(key)] if key.isdigit() else kwargs[key]
+        try:
+            same = np.array_equal(now, old, equal_nan=now.dtype.kind in "fc")
+        except TypeError:
+            same = np.array_equal(now, old)
+        if now.shape == old.shape and not same:
+            changed[key] = now
+    return changed

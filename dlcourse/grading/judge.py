@@ -61,11 +61,23 @@ def _rebuild(raised):
 class Replay:
     """The student's functions as the grader sees them: the kernel's recorded answers."""
 
-    def __init__(self, plan, answers, missing="no answer came back from your kernel"):
+    def __init__(self, plan, answers, missing="no answer came back from your kernel", mutations=None):
         self.calls = plan["calls"]
         self.answers = answers      # call index -> packed result
+        self.mutations = mutations or {}  # call index -> packed {argument: array after the call}
         self.missing = missing
         self.made = 0
+
+    def _mutate(self, index, args, kwargs):
+        """Give the check's own arguments the change the student's function made to its
+        copies in the kernel, so that the check sees an input modified in place."""
+        if index not in self.mutations:
+            return
+        for key, after in wire.decode(self.mutations[index]).items():
+            target = args[int(key)] if key.isdigit() and int(key) < len(args) else kwargs.get(key)
+            if isinstance(target, np.ndarray) and isinstance(after, np.ndarray) \
+                    and target.shape == after.shape and target.flags.writeable:
+                np.copyto(target, after, casting="unsafe")
 
     def function(self, name):
         def student(*args, **kwargs):
@@ -83,6 +95,7 @@ class Replay:
             if index not in self.answers:
                 raise core.CheckFailure(f"`{name}` gave no answer for this case: {self.missing}")
             value = wire.decode(self.answers[index])
+            self._mutate(index, args, kwargs)
             if isinstance(value, wire.Raised):
                 raise _rebuild(value)
             return value
@@ -133,16 +146,19 @@ def _run_cell(source, namespace):
     return None
 
 
-def judge(source, plan, answers, max_points, missing="no answer came back from your kernel"):
-    """The :class:`Verdict` of the test cell ``source`` on the student's ``answers``."""
-    replay = Replay(plan, answers, missing)
+def judge(source, plan, answers, max_points, missing="no answer came back from your kernel",
+          mutations=None, hidden_path=None, seed=0):
+    """The :class:`Verdict` of the test cell ``source`` on the student's ``answers``, its
+    hidden part read from ``hidden_path`` with the student's grading ``seed``."""
+    replay = Replay(plan, answers, missing, mutations)
     namespace = {"__name__": "__grader__", "__builtins__": builtins}
     namespace.update(context(plan))
     students = plan.get("students") or [n for n in free_names(source) if n not in namespace]
     namespace.update({name: replay.function(name) for name in students})
     printed = io.StringIO()
     failure = None
-    with contextlib.redirect_stdout(printed), warnings.catch_warnings(), np.errstate(all="ignore"):
+    with contextlib.redirect_stdout(printed), warnings.catch_warnings(), np.errstate(all="ignore"), \
+            core.hidden_source(hidden_path, seed):
         warnings.simplefilter("ignore")
         try:
             value = _run_cell(source, namespace)
@@ -169,13 +185,16 @@ def judge(source, plan, answers, max_points, missing="no answer came back from y
 # -- what the kernel runs in place of a test cell ----------------------------------------------
 
 
-def recording_source(source, token):
+def recording_source(source, token, seeds=()):
     """The answer key's test cell: the test itself, its calls to the student's functions
-    recorded into a plan (:func:`dlcourse.checks.probe.recording`)."""
+    recorded into a plan (:func:`dlcourse.checks.probe.recording`); once, or once per
+    student's grading seed when its hidden part draws random cases."""
     names = free_names(source)
-    body = textwrap.indent(source if source.strip() else "pass", "    ")
+    body = textwrap.indent(source if source.strip() else "pass", "        ")
     return ("from dlcourse.checks import probe as _dlcourse_probe\n"
-            f"with _dlcourse_probe.recording(globals(), {names!r}, {token!r}):\n{body}\n")
+            f"for _dlcourse_seed in _dlcourse_probe.seeds({list(seeds)!r}):\n"
+            f"    with _dlcourse_probe.recording(globals(), {names!r}, {token!r}, seed=_dlcourse_seed):\n"
+            f"{body}\n")
 
 
 def probe_source(plan, token):

@@ -20,6 +20,7 @@ the gradebook is skipped unless ``force`` is given.
 import contextlib
 import fcntl
 import hashlib
+import hmac
 import json
 import multiprocessing
 import os
@@ -37,6 +38,7 @@ import nbformat
 from nbgrader.utils import parse_utc
 from tqdm import tqdm
 
+from dlcourse.checks.core import HIDDEN_FILE
 from dlcourse.grading import gradebook as store
 from dlcourse.grading import judge, sandbox
 from dlcourse.grading.sanitize import SourceCells, Unreadable, prepare
@@ -168,7 +170,7 @@ def _zero(gradebook, student, chapter, status, flags, error=""):
     return store.Outcome(student, chapter, status, cells, flags, error)
 
 
-def _copy_extras(folder, work, limit=None):
+def _copy_extras(folder, work, limit=None, skip=()):
     """Copy the student's own files of ``folder`` into ``work`` (up to ``limit`` bytes): not
     notebooks, not symlinks or what lies behind one, not hidden files or folders (a
     ``.ipython`` folder would add startup scripts). A helper module the notebook imports is
@@ -177,6 +179,7 @@ def _copy_extras(folder, work, limit=None):
     for extra in sorted(folder.rglob("*")):
         parts = extra.relative_to(folder).parts
         if (extra.is_symlink() or not extra.is_file() or extra.suffix in (".ipynb", ".pth")
+                or extra.name in skip
                 or any(part.startswith(".") or part == "__pycache__" for part in parts)
                 or any(parent.is_symlink() for parent in extra.parents if folder in parent.parents)):
             continue
@@ -222,7 +225,8 @@ class Grader:
         self.scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
 
     # a task's private folder: work/ (the kernel's) and the worker's result files
-    def _new_task(self, student, notebook, name="submission.ipynb", submitted=None, plans=None):
+    def _new_task(self, student, notebook, name="submission.ipynb", submitted=None, plans=None,
+                  seeds=()):
         """A private folder: ``work/`` (the kernel's working copy: the student's extra files,
         then the chapter's own files over them, as nbgrader does) and the worker's results.
 
@@ -235,7 +239,10 @@ class Grader:
         work.mkdir(parents=True)
         if submitted is not None:
             _copy_extras(submitted, work, limit=EXTRA_FILES_LIMIT)
-        _copy_extras(self.course.source / self.chapter, work)
+        # the answer key reads the hidden cases in its kernel; a student's kernel never has them
+        _copy_extras(self.course.source / self.chapter, work,
+                     skip=() if plans is None else (HIDDEN_FILE,))
+        seed = 0 if plans is None else self.seed(student)
         notebook = nbformat.from_dict(json.loads(json.dumps(notebook)))
         token = secrets.token_hex(16)
         tests = {}
@@ -244,13 +251,13 @@ class Grader:
             if cell.cell_type != "code" or not meta.get("grade"):
                 continue
             grade_id = meta["grade_id"]
+            plan = None if plans is None else _plan_for(plans[grade_id], seed)
             tests[str(index)] = {"grade_id": grade_id, "source": cell.source,
-                                 "points": float(meta.get("points", 0)),
-                                 "plan": (plans or {}).get(grade_id)}
+                                 "points": float(meta.get("points", 0)), "plan": plan}
             if plans is None:
-                cell.source = judge.recording_source(cell.source, token)
+                cell.source = judge.recording_source(cell.source, token, seeds)
             else:
-                cell.source = judge.probe_source(plans[grade_id], token)
+                cell.source = judge.probe_source(plan, token)
             cell.outputs = []
         nbformat.write(notebook, work / name)
         hide = [str(self.course.root), str(self.scratch), tempfile.gettempdir(),
@@ -263,7 +270,17 @@ class Grader:
                     memory_mb=self.options.memory_mb, output_cap=self.options.output_cap,
                     notebook_output_cap=self.options.notebook_output_cap,
                     isolate=self.isolate, hide=hide, expose=sandbox.runtime_folders(),
-                    mode="key" if plans is None else "student", token=token, tests=tests)
+                    mode="key" if plans is None else "student", token=token, tests=tests,
+                    hidden_path=str(self.course.source / self.chapter / HIDDEN_FILE), seed=seed)
+
+    def seed(self, student):
+        """The student's grading seed: from the course secret and the student's id, so their
+        hidden random cases are their own and the same at every regrade."""
+        if getattr(self, "_secret", None) is None:
+            self._secret = _course_secret(self.course)
+        message = f"{self.chapter}\0{student}".encode()
+        digest = hmac.new(self._secret, message, hashlib.sha256).digest()
+        return int.from_bytes(digest[:8], "big")
 
     def notebook_timeout(self, notebook):
         """The notebook's time limit: ``--timeout`` if given, else the cell limit times the
@@ -287,12 +304,16 @@ class Grader:
 
         source = self.course.source / self.chapter / f"{self.chapter}.ipynb"
         digest = hashlib.sha256(source.read_bytes())
+        hidden = source.parent / HIDDEN_FILE
+        digest.update(hidden.read_bytes() if hidden.is_file() else b"")
         for module in sorted(Path(dlcourse.checks.__file__).parent.glob("*.py")):
             digest.update(module.read_bytes())
         return source, digest.hexdigest(), self.course.state / f"key-{self.chapter}.json"
 
-    def cached_key(self):
-        """``{grade_id: plan}`` of the reference solution's run, if cached for this source.
+    def cached_key(self, students=()):
+        """``{grade_id: plan}`` of the reference solution's run, if cached for this source
+        and holding the plans of every one of ``students`` (a test whose hidden part draws
+        random cases has a plan per student's seed).
 
         A cache that is unreadable, for another source, or whose checksum does not match
         its content (edited, truncated, written by something else) is ignored and rebuilt."""
@@ -304,12 +325,18 @@ class Grader:
                 return None
         except (OSError, ValueError, KeyError, TypeError):
             return None
+        needed = {str(self.seed(student)) for student in students}
+        for plan in plans.values():
+            if isinstance(plan, dict) and "by_seed" in plan and not needed <= set(plan["by_seed"]):
+                return None
         return plans
 
-    def start_key(self):
-        """Start running the source notebook (the answer key) in a worker; returns its slot."""
+    def start_key(self, students=()):
+        """Start running the source notebook (the answer key) in a worker, recording the plans
+        of ``students``; returns its slot."""
         source, _, _ = self._key_source()
-        task = self._new_task(KEY_TASK, nbformat.read(source, as_version=4))
+        task = self._new_task(KEY_TASK, nbformat.read(source, as_version=4),
+                              seeds=[self.seed(student) for student in students])
         return _Slot(self._start(task), task, time.monotonic(), [], [], None)
 
     def finish_key(self, slot):
@@ -333,12 +360,12 @@ class Grader:
         os.replace(tmp, cache)
         return plans
 
-    def answer_key(self):
+    def answer_key(self, students=()):
         """The plans: from the cache, else from running the answer key now (before any student)."""
-        plans = self.cached_key()
+        plans = self.cached_key(students)
         if plans is not None:
             return plans
-        slot = self.start_key()
+        slot = self.start_key(students)
         slot.process.join(slot.task.timeout + GRACE_SECONDS)
         if slot.process.is_alive():
             slot.process.kill()
@@ -400,7 +427,7 @@ class Grader:
                 raise GradingError(f"{self.chapter} is not in the gradebook: run "
                                    f"`dlcourse release {self.chapter}` first") from None
             submissions = find_submissions(self.course, self.chapter, students)
-            self.plans = self.answer_key() if submissions else {}
+            self.plans = self.answer_key([s for s, _, _ in submissions]) if submissions else {}
             if self.options.force:  # only once the key is known: a failing key loses nothing
                 store.forget(gradebook, self.chapter, [s for s, _, _ in submissions])
             done = store.graded_students(gradebook, self.chapter)
@@ -483,6 +510,34 @@ class Grader:
         slot = _Slot(self._start(task), task, time.monotonic(), prepared.findings,
                      flags + prepared.flags, folder)
         running[slot.process.sentinel] = slot
+
+
+def _plan_for(plan, seed):
+    """The plan of one student: the shared one, or the one recorded for their seed."""
+    if isinstance(plan, dict) and "by_seed" in plan:
+        return plan["by_seed"][str(seed)]
+    return plan
+
+
+def _course_secret(course):
+    """The course's grading secret (``autograde/.grading/course-secret``), made on first use.
+    Keep it with the gradebook: it decides every student's hidden random cases."""
+    path = course.state / "course-secret"
+    try:
+        secret = path.read_bytes().strip()
+    except FileNotFoundError:
+        course.state.mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_hex(32).encode()
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # made meanwhile by another process
+            return path.read_bytes().strip()
+        with os.fdopen(fd, "wb") as f:
+            f.write(secret + b"\n")
+    if len(secret) < 32:
+        raise GradingError(f"{path} is damaged (too short): restore it from a backup, or delete "
+                           "it to make a new one (every student's hidden random cases change)")
+    return secret
 
 
 @contextlib.contextmanager

@@ -3,7 +3,7 @@
 Used by the tests and the benchmark so that they exercise the grading
 pipeline without depending on the content of the real chapters. The chapter
 ``ch00-toy`` asks for ``sigmoid`` (2 points), ``relu`` (3 points, partial
-credit) and ``total`` (1 point).
+credit) and ``total`` (1 point; its hidden cases are random, from ``hidden_cases.py``).
 """
 
 import json
@@ -36,8 +36,22 @@ check_function(sigmoid, F.sigmoid, [Case((np.array([-800.0, -5.0, 5.0]),), label
     Part("negative inputs", 2, lambda: check_function(relu, F.relu, [Case((np.array([-1.0, -3.0]),))], quiet=True)),
 ### END HIDDEN TESTS
 ])"""),
-    "total": (1, """check_function(total, np.sum, [Case((np.arange(4.0),))])"""),
+    "total": (1, """check_function(total, np.sum, [Case((np.arange(4.0),))])
+### BEGIN HIDDEN TESTS
+from dlcourse.checks.core import hidden
+check_function(total, np.sum, hidden("total"))
+### END HIDDEN TESTS"""),
 }
+
+# the instructor's hidden cases (never released): random, so each student's are their own
+HIDDEN_CASES = '''"""The toy chapter's hidden cases."""
+
+from dlcourse.checks.core import random_cases
+
+
+def total(rng):
+    return random_cases(rng, 3, lambda r: (r.normal(size=int(r.integers(2, 9))),), label="hidden vector")
+'''
 
 
 def _meta(grade_id, *, grade=False, solution=False, locked=False, points=0):
@@ -69,6 +83,7 @@ def make_course(root):
     (root / "autograde").mkdir(exist_ok=True)
     shutil.copy(Path(__file__).resolve().parents[2] / "nbgrader_config.py", root / "nbgrader_config.py")
     nbformat.write(source_notebook(), root / "solutions" / CHAPTER / f"{CHAPTER}.ipynb")
+    (root / "solutions" / CHAPTER / "hidden_cases.py").write_text(HIDDEN_CASES)
     return root
 
 

@@ -66,6 +66,8 @@ class Task:
     mode: str = "student"   # "student": probes answer, the worker judges; "key": record plans
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     tests: dict = field(default_factory=dict)  # cell index -> grade_id, source, points, plan
+    hidden_path: str = None  # the chapter's hidden cases (read here, never by the kernel)
+    seed: int = 0            # the student's grading seed
 
     @property
     def workdir(self):
@@ -98,7 +100,8 @@ class GradingClient(NotebookClient):
         self.cells_timed_out = 0
         self.truncated = []
         self.answers = {}          # cell index -> {call index: packed result}
-        self.plans = {}            # cell index -> plan (the answer key's run)
+        self.plans = {}            # cell index -> {seed or None: plan} (the answer key's run)
+        self.mutations = {}        # cell index -> {call index: arguments changed in place}
         self.interference = {}     # cell index -> what was wrong with its messages
         self.stray = 0             # messages in the grader's format outside a probe
         self._bytes = {}
@@ -122,7 +125,7 @@ class GradingClient(NotebookClient):
             self.stray += 1
             return
         if "plan" in payload:
-            self.plans[cell_index] = payload["plan"]
+            self.plans.setdefault(cell_index, {})[payload.get("seed")] = payload["plan"]
             return
         index = payload.get("index")
         answers = self.answers.setdefault(cell_index, {})
@@ -132,6 +135,8 @@ class GradingClient(NotebookClient):
                                          "or too large: something in the kernel sent them")
             return
         answers[index] = payload.get("result")
+        if "mutated" in payload:
+            self.mutations.setdefault(cell_index, {})[index] = payload["mutated"]
 
     def output(self, outs, msg, display_id, cell_index):
         content = msg.get("content", {})
@@ -269,7 +274,9 @@ def judge_all(task, nb, client):
         else:
             try:
                 verdict = judge.judge(test["source"], test["plan"], client.answers.get(int(index), {}),
-                                      test["points"], _missing_reason(cell, client))
+                                      test["points"], _missing_reason(cell, client),
+                                      mutations=client.mutations.get(int(index)),
+                                      hidden_path=task.hidden_path, seed=task.seed)
             except wire.WireError as error:
                 verdict = judge.Verdict(0.0, float(test["points"]), f"scored 0: an answer from the "
                                         f"kernel is not plain data ({error})", "fail")
@@ -317,7 +324,8 @@ def run_task(task):
     if client.cells_timed_out:
         result["events"].append(f"{client.cells_timed_out} cell(s) ran out of time and were interrupted")
     if task.mode == "key":
-        result["plans"] = {task.tests[str(i)]["grade_id"]: plan for i, plan in client.plans.items()}
+        result["plans"] = {task.tests[str(i)]["grade_id"]: _key_plan(by_seed)
+                           for i, by_seed in client.plans.items()}
         result["key_errors"] = {test["grade_id"]: _error_text(nb.cells[int(i)])
                                 for i, test in task.tests.items() if _error_text(nb.cells[int(i)])}
     elif result["status"] != "error":
@@ -329,6 +337,13 @@ def run_task(task):
         json.dump(result, f)
     os.replace(task.result_path + ".tmp", task.result_path)
     return result
+
+
+def _key_plan(by_seed):
+    """A test's plan: the same for every student, or one per student's grading seed."""
+    if list(by_seed) == [None]:
+        return by_seed[None]
+    return {"by_seed": {str(seed): plan for seed, plan in by_seed.items() if seed is not None}}
 
 
 def _error_text(cell):
