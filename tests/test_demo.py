@@ -77,8 +77,9 @@ def test_honest_students_are_not_flagged_and_hostile_ones_are(demo):
     rows = _table(done.stdout)
     for student in HONEST:
         assert rows[student][2].split()[3:] == [], f"an honest submission was flagged: {rows[student][2]}"
-    for student in ("guido", "linus"):
-        assert "review:" in rows[student][2]
+    assert "review:" in rows["linus"][2]  # it patches the checks: shown for review
+    # guido's open() of the solutions fails in its box; words in its code are no flag
+    assert "review:" not in rows["guido"][2]
     assert "restored" in rows["margaret"][2]
 
 

@@ -77,6 +77,9 @@ def _class(release_nb, root):
             "import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', "
             f"'import time; time.sleep(300)', '{MARKER}'])\n" + s["relu"]))),
         "noisy": toy.fill(release_nb, _answers(relu="print('x' * 3_000_000)\n" + s["relu"])),
+        # output past every cap from inside a wrong function cannot change its verdict
+        "chatty": toy.fill(release_nb, _answers(relu=(
+            "def relu(x):\n    print('debug:', '.' * 300_000)\n    return x"))),
         "deleted": deleted,
         "stripped": stripped,
         "edited": edited,
@@ -175,7 +178,7 @@ EXPECTED = {
     "partial": ({**FULL, "test_relu": 1.0}, False), "stub": (dict.fromkeys(FULL, 0.0), False),
     "loop": ({**FULL, "test_relu": 0.0}, True), "hangs": ({**FULL, "test_relu": 0.0}, True), "memhog": ({**FULL, "test_relu": 0.0}, True),
     "exits": ({"test_sigmoid": 2.0, "test_relu": 0.0, "test_total": 0.0}, True),
-    "sysexit": (FULL, False), "survivor": (FULL, False), "noisy": (FULL, True),
+    "sysexit": (FULL, False), "chatty": ({**FULL, "test_relu": 1.0}, True), "survivor": (FULL, False), "noisy": (FULL, True),
     "deleted": (FULL, True), "edited": (FULL, True), "stripped": (FULL, True),
     "delegates": ({**FULL, "test_sigmoid": 0.0}, False),
     "patcher": ({**FULL, "test_relu": 1.0}, True),  # its patch reaches only its own kernel
@@ -418,7 +421,7 @@ def test_a_second_run_on_the_same_course_stops_at_once_and_changes_nothing(grade
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lock = root / "autograde" / ".grading" / "autograde.lock"
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (lock.is_file() and lock.read_text().startswith("pid")):
+    while time.monotonic() < deadline and not (lock.is_file() and lock.read_text().startswith(f"pid {first.pid},")):
         time.sleep(0.1)
     second = subprocess.run(_autograde_argv("--force", "--students", "style"), cwd=root,
                             capture_output=True, text=True)
@@ -446,3 +449,6 @@ def test_each_student_has_hidden_cases_of_their_own_and_keeps_them(graded):
                            capture_output=True, text=True)
     assert again.returncode == 0, again.stdout + again.stderr
     assert json.loads(_results(root)["style"][2]) == json.loads(before[2])
+    after = json.loads((root / "autograde" / ".grading" / f"key-{CH}.json").read_text())
+    assert set(after["plans"]["test_total"]["by_seed"]) == set(by_seed), \
+        "regrading one student dropped the others' hidden cases from the answer key"

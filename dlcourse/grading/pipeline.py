@@ -317,6 +317,16 @@ class Grader:
 
         A cache that is unreadable, for another source, or whose checksum does not match
         its content (edited, truncated, written by something else) is ignored and rebuilt."""
+        plans = self._saved_key()
+        if plans is None:
+            return None
+        needed = {str(self.seed(student)) for student in students}
+        for plan in plans.values():
+            if isinstance(plan, dict) and "by_seed" in plan and not needed <= set(plan["by_seed"]):
+                return None
+        return plans
+
+    def _saved_key(self):
         _, digest, cache = self._key_source()
         try:
             saved = json.loads(cache.read_text())
@@ -325,18 +335,14 @@ class Grader:
                 return None
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        needed = {str(self.seed(student)) for student in students}
-        for plan in plans.values():
-            if isinstance(plan, dict) and "by_seed" in plan and not needed <= set(plan["by_seed"]):
-                return None
-        return plans
+        return plans if isinstance(plans, dict) else None
 
     def start_key(self, students=()):
         """Start running the source notebook (the answer key) in a worker, recording the plans
         of ``students``; returns its slot."""
         source, _, _ = self._key_source()
-        task = self._new_task(KEY_TASK, nbformat.read(source, as_version=4),
-                              seeds=[self.seed(student) for student in students])
+        seeds = sorted({self.seed(student) for student in students})
+        task = self._new_task(KEY_TASK, nbformat.read(source, as_version=4), seeds=seeds)
         return _Slot(self._start(task), task, time.monotonic(), [], [], None)
 
     def finish_key(self, slot):
@@ -427,7 +433,9 @@ class Grader:
                 raise GradingError(f"{self.chapter} is not in the gradebook: run "
                                    f"`dlcourse release {self.chapter}` first") from None
             submissions = find_submissions(self.course, self.chapter, students)
-            self.plans = self.answer_key([s for s, _, _ in submissions]) if submissions else {}
+            # the key holds every submitted student's plans: regrading one keeps everyone's
+            everyone = [s for s, _, _ in find_submissions(self.course, self.chapter, None)]
+            self.plans = self.answer_key(everyone) if submissions else {}
             if self.options.force:  # only once the key is known: a failing key loses nothing
                 store.forget(gradebook, self.chapter, [s for s, _, _ in submissions])
             done = store.graded_students(gradebook, self.chapter)
