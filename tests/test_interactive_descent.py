@@ -125,3 +125,18 @@ def test_a_notebook_shows_the_explorer_without_errors_or_warnings():
     outputs = nb.cells[0].outputs
     assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"], outputs
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs), outputs
+
+
+def test_descent_paths_applies_the_betas_and_rejects_bad_ones():
+    paths = descent_paths("ravine", ("momentum", "adam"), lr=0.03, betas={"momentum": 0.6, "beta1": 0.7}, steps=20)
+    start = get_objective("ravine").start_point
+    np.testing.assert_array_equal(paths["momentum"].points,
+                                  direct("ravine", lambda p: optim.SGD(p, lr=0.03, momentum=0.6), 20, start))
+    np.testing.assert_array_equal(paths["adam"].points,
+                                  direct("ravine", lambda p: optim.Adam(p, lr=0.03, betas=(0.7, 0.999)), 20, start))
+    with pytest.raises(ValueError, match=r"beta2 must be a number in \[0, 1\); got 1.0"):
+        descent_paths("ravine", ("adam",), betas={"beta2": 1.0})
+    with pytest.raises(ValueError, match="unknown β 'gamma'; choose from: momentum, beta1, beta2"):
+        descent_paths("ravine", ("adam",), betas={"gamma": 0.5})
+    with pytest.raises(ValueError, match="unknown optimizer 'lbfgs'"):
+        descent_paths("ravine", ("lbfgs",))
