@@ -121,7 +121,9 @@ def summarise(message, source="", cell_limit=None):
         part = _PART.match(block)
         stopped = timeout_line(block, cell_limit)
         if stopped:
-            prefix = f"\u2717 {part.group('label')} ({part.group('got')}/{part.group('of')}): " if part else ""
+            prefix = ""
+            if part:
+                prefix = f"\u2717 {part.group('label')} ({part.group('got')}/{part.group('of')}): "
             lines.append(Line(prefix + stopped))
             continue
         if part:
