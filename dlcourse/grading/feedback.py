@@ -28,9 +28,14 @@ table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.4
 .pass{background:#e8f6e8}.partial{background:#fff6dd}.fail{background:#fbe9e9}pre{white-space:pre-wrap;margin:0}"""
 
 
-def exercise_text(cell, source="", limit=None):
-    """What the student is told about one test cell, as plain text."""
-    return messages.summary_text(cell.message, source, limit)
+NOT_RUN = ("unreadable", "missing")  # no check ran: the message is the grader's own
+
+
+def exercise_text(outcome, cell, sources):
+    """What the student is told about one test cell, as plain text; ``sources``: the test
+    cells' code by grade id (grader side, to label hidden parts)."""
+    source = "" if outcome.status in NOT_RUN else sources.get(cell.grade_id, "")
+    return messages.summary_text(cell.message, source, messages.cell_limit(outcome.flags))
 
 
 def points_text(cell):
@@ -58,11 +63,9 @@ def render(outcome, sources=None, stopped=()):
     """The feedback page of one graded submission, as HTML text. ``sources``: the test
     cells' code by grade id (grader side, to label hidden parts); ``stopped``: the cells
     interrupted at their time limit."""
-    sources = sources or {}
-    limit = messages.cell_limit(outcome.flags)
     rows = []
     for cell in outcome.cells:
-        text = exercise_text(cell, sources.get(cell.grade_id, ""), limit)
+        text = exercise_text(outcome, cell, sources or {})
         rows.append(f'<tr class="{cell.outcome}"><td>{html.escape(cell.grade_id)}</td>'
                     f"<td>{points_text(cell)}</td><td>{_folded(text)}</td></tr>")
     notes = "".join(f"<li>{html.escape(note)}</li>" for note in grader_notes(outcome, stopped))
@@ -130,7 +133,7 @@ def _safe_error(output, limit):
     return new_output("stream", name="stderr", text=text + "\n")
 
 
-def safe_notebook(nb, outcome, stopped=()):
+def safe_notebook(nb, outcome, sources, stopped=()):
     """``nb`` (a graded notebook) as a student may see it: no hidden-test block, each test
     cell's outputs replaced by the summary of its stored message (``outcome``: the stored
     grade, or None when dlcourse did not grade it: then only the points are shown), and
@@ -141,10 +144,9 @@ def safe_notebook(nb, outcome, stopped=()):
         if cell.get("cell_type") != "code":
             continue
         if _is_test(cell):
-            source = cell.source
-            cell.source = messages.strip_hidden(source)
+            cell.source = messages.strip_hidden(cell.source)
             grade = cells.get(cell.metadata["nbgrader"]["grade_id"])
-            text = exercise_text(grade, source, limit) if grade else "graded: see the points above"
+            text = exercise_text(outcome, grade, sources) if grade else "graded: see the points above"
             cell.outputs = [new_output("stream", name="stdout", text=text + "\n")]
         else:
             cell.outputs = [_safe_error(o, limit) if o.get("output_type") == "error" else o
@@ -167,6 +169,7 @@ class SafeFeedback(NbGraderPreprocessor):
         gradebook = store.open_gradebook(info["db_url"])
         try:
             found = [o for o in store.load(gradebook, info["assignment"]) if o.student == info["student"]]
+            sources = test_sources(gradebook, info["assignment"])
         finally:
             gradebook.close()
-        return safe_notebook(nb, found[0] if found else None, stopped), resources
+        return safe_notebook(nb, found[0] if found else None, sources, stopped), resources
