@@ -35,7 +35,6 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 import nbformat
-from nbgrader.utils import parse_utc
 from tqdm import tqdm
 
 from dlcourse.checks.core import HIDDEN_FILE
@@ -148,11 +147,7 @@ def find_submissions(course, chapter, students=None):
 
 
 def _timestamp(folder):
-    path = folder / "timestamp.txt"
-    try:
-        return parse_utc(path.read_text().strip()) if path.is_file() else None
-    except (ValueError, OSError):
-        return None
+    return store.submission_timestamp(folder)
 
 
 # -- running -----------------------------------------------------------------------------
@@ -453,11 +448,14 @@ class Grader:
         running = {}
         failed = 0
 
-        def record(outcome, timestamp=None):
+        def record(outcome, timestamp=None, placeholder=False):
             nonlocal failed
             if outcome.gradeable:
                 try:
                     store.save(gradebook, outcome, timestamp)
+                    if placeholder:  # no graded notebook came back: formgrader still needs one
+                        store.write_placeholder(self.course.autograded / outcome.student / self.chapter,
+                                                self.release_nb, outcome)
                 except Exception as error:  # reported in the summary; a rerun tries again
                     outcome.status, outcome.error = "error", f"gradebook: {error}"
             if not outcome.gradeable:
@@ -487,7 +485,7 @@ class Grader:
                         del running[sentinel]
                         record(_zero(gradebook, slot.task.student, self.chapter, "timeout",
                                      slot.flags + ["timeout: the worker was killed"],
-                                     "the notebook exceeded its time limit"), _timestamp(slot.path))
+                                     "the notebook exceeded its time limit"), _timestamp(slot.path), True)
         finally:
             for slot in running.values():
                 slot.process.kill()
@@ -498,7 +496,8 @@ class Grader:
         student, path, flags = submission
         folder = self.course.submitted / student / self.chapter
         if path is None:
-            record(_zero(gradebook, student, self.chapter, "missing", flags, flags[0]))
+            record(_zero(gradebook, student, self.chapter, "missing", flags, flags[0]),
+                   _timestamp(folder), True)
             return
         try:
             prepared = store.retrying(
@@ -512,7 +511,7 @@ class Grader:
             if not isinstance(error, Unreadable):
                 error = f"it could not be prepared ({type(error).__name__}: {error})"
             record(_zero(gradebook, student, self.chapter, "unreadable",
-                         flags + [f"unreadable: {error}"], str(error)), _timestamp(folder))
+                         flags + [f"unreadable: {error}"], str(error)), _timestamp(folder), True)
             return
         task = self._new_task(student, prepared.notebook, submitted=folder, plans=self.plans)
         slot = _Slot(self._start(task), task, time.monotonic(), prepared.findings,

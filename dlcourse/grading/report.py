@@ -3,30 +3,57 @@
 It shows the score distribution, each exercise's pass rate and mean points,
 the most common failure messages (the line of each that says what went wrong), and
 the submissions that timed out, crashed, ran out of memory, could not be read
-or were flagged for review.
+or were flagged for review, and a roster linking each student's feedback page.
 """
 
 import html
+import math
 from collections import Counter
 from pathlib import Path
+from urllib.parse import quote
 
 import matplotlib
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from dlcourse.grading import gradebook as store  # noqa: E402
 
 
+def score_bins(top):
+    """Bin edges for integer scores 0..ceil(top): one bar per integer, centred on it."""
+    return [k - 0.5 for k in range(int(math.ceil(top)) + 2)]
+
+
 def plot_scores(outcomes, ax):
-    """Histogram of total scores."""
+    """Histogram of total scores: one bar per integer score, whole numbers of students."""
     scores = [o.score for o in outcomes]
-    top = max((o.max_score for o in outcomes), default=1.0) or 1.0
-    ax.hist(scores, bins=min(20, max(5, len(scores))), range=(0, top), color="#4c72b0", edgecolor="white")
+    top = max([o.max_score for o in outcomes] + scores + [1.0])
+    ax.hist(scores, bins=score_bins(top), color="#4c72b0", edgecolor="white")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(-0.5, math.ceil(top) + 0.5)
     ax.set_xlabel("score")
     ax.set_ylabel("students")
     ax.set_title("score distribution")
     return ax
+
+
+def feedback_link(outcome, chapter):
+    """The feedback page of a student, relative to ``reports/<chapter>/report.html``."""
+    return "../../feedback/" + "/".join(quote(part) for part in (outcome.student, chapter, f"{chapter}.html"))
+
+
+def roster(outcomes, chapter):
+    """The roster table: each student's status, score and flags, with a link to their feedback."""
+    esc = html.escape
+    rows = "".join(
+        f"<tr><td><a href='{esc(feedback_link(o, chapter))}'>{esc(o.student)}</a></td>"
+        f"<td>{esc(o.status)}</td><td>{o.score:g} / {o.max_score:g}</td>"
+        f"<td>{esc('; '.join(o.flags))}</td></tr>" for o in outcomes)
+    return ("<h2>Roster</h2><table><tr><th>student</th><th>status</th><th>score</th>"
+            f"<th>flags</th></tr>{rows}</table>")
 
 
 def exercise_stats(outcomes):
@@ -114,7 +141,8 @@ def write_report(course, chapter):
             f"{rows}</table><h2>Most common failure messages</h2>"
             "<table><tr><th>students</th><th>message</th></tr>"
             f"{failures}</table><h2>Timed out, crashed or flagged</h2><table><tr><th>student</th>"
-            f"<th>status</th><th>score</th><th>flags</th></tr>{attention}</table></body></html>")
+            f"<th>status</th><th>score</th><th>flags</th></tr>{attention}</table>"
+            f"{roster(outcomes, chapter)}</body></html>")
     path = folder / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
