@@ -4,11 +4,11 @@ Each solution cell (an nbgrader ``solution: true`` cell, known by its grade_id) 
 normalised, cut into k-grams of tokens, and reduced to a fingerprint by winnowing
 (Schleimer, Wilkerson and Aiken 2003, the algorithm of MOSS):
 
-* normalise: parse and unparse the cell (comments, blank lines and layout gone), drop
-  docstrings, then tokenize; a keyword or operator stays itself, a name becomes a
-  placeholder by its role (``DEF`` for a name being defined, ``CALL`` for a name called,
-  ``NAME`` otherwise; an attribute after a dot keeps its own name, so ``np.dot`` is not
-  ``np.sum``), a number becomes ``NUM`` and a string ``STR``;
+* normalise: parse the cell and write its syntax tree in pre-order, docstrings dropped
+  (so comments, blank lines, brackets and layout are gone): each node is its type, a name
+  a placeholder by its role (``DEF`` for a name being defined, ``CALL`` for a name called,
+  ``NAME`` otherwise; an attribute keeps its own name, so ``np.dot`` is not ``np.sum``),
+  a number ``NUM`` and a string ``STR``; a cell that does not parse is tokenized instead;
 * hash every run of ``K`` consecutive tokens;
 * winnow: in every window of ``W`` consecutive hashes keep the smallest (the rightmost
   on a tie). Any match at least ``W + K - 1`` tokens long shares a kept hash.
@@ -46,7 +46,7 @@ import nbformat
 
 K = 5
 W = 4
-MIN_TOKENS = 60
+MIN_TOKENS = 50
 THRESHOLD = 0.5
 
 REFERENCE = "the reference"
@@ -73,32 +73,65 @@ class Match:
         return f"review: {self.exercise} similar to {who} ({self.similarity:.2f})"
 
 
-def _strip_docstrings(tree):
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
-                    and isinstance(body[0].value.value, str):
-                node.body = body[1:] or [ast.Pass()]
-    return tree
+def _is_docstring(statement):
+    return (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+            and isinstance(statement.value.value, str))
 
 
-def _canonical(source):
-    """The cell's code with comments, docstrings and layout gone (the source itself when it
-    does not parse, e.g. a cell with IPython magics)."""
-    source = _SOLUTION_MARKERS.sub("", source)
-    try:
-        return ast.unparse(_strip_docstrings(ast.parse(source)))
-    except (SyntaxError, ValueError, RecursionError):
-        return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+def _syntax_tokens(node, out, called=False):
+    """The syntax tree in pre-order: a node's type (so layout and comments are gone), a
+    name by its role, an attribute by its own name, a literal by its class."""
+    if isinstance(node, ast.Name):
+        out.append("CALL" if called else "NAME")
+        return
+    if isinstance(node, ast.Constant):
+        value = node.value
+        out.append("STR" if isinstance(value, (str, bytes)) else "NUM" if isinstance(value, (int, float, complex))
+                   and not isinstance(value, bool) else repr(value))
+        return
+    out.append(type(node).__name__)
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        out.append("DEF")
+    elif isinstance(node, ast.Attribute):
+        _syntax_tokens(node.value, out)
+        out.append(node.attr)
+        return
+    elif isinstance(node, ast.arg):
+        out.append("NAME")
+        return
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            if name == "body" and value and _is_docstring(value[0]):
+                value = value[1:]
+            for item in value:
+                if isinstance(item, ast.AST):
+                    _syntax_tokens(item, out)
+        elif isinstance(value, ast.AST) and not isinstance(value, ast.expr_context):
+            _syntax_tokens(value, out, called=name == "func" and isinstance(node, ast.Call))
 
 
 def normalise(source):
-    """The cell's tokens with names, literals and formatting replaced (see the module doc)."""
+    """The cell's tokens with names, literals and formatting replaced (see the module doc):
+    from its syntax tree, or from its tokens when it does not parse (e.g. IPython magics)."""
+    source = _SOLUTION_MARKERS.sub("", source)
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError):
+        return _raw_tokens(source)
     tokens = []
     try:
-        raw = [t for t in tokenize.generate_tokens(io.StringIO(_canonical(source)).readline)
-               if t.type not in _SKIPPED]
+        _syntax_tokens(tree, tokens)
+    except RecursionError:
+        return _raw_tokens(source)
+    return tokens[1:]  # without "Module"
+
+
+def _raw_tokens(source):
+    source = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    tokens = []
+    try:
+        raw = [t for t in tokenize.generate_tokens(io.StringIO(source).readline) if t.type not in _SKIPPED]
     except (tokenize.TokenError, IndentationError, SyntaxError):
         return tokens
     for i, tok in enumerate(raw):
