@@ -39,7 +39,7 @@ from tqdm import tqdm
 
 from dlcourse.checks.core import HIDDEN_FILE
 from dlcourse.grading import gradebook as store
-from dlcourse.grading import judge, sandbox
+from dlcourse.grading import judge, sandbox, similarity
 from dlcourse.grading.sanitize import SourceCells, Unreadable, prepare
 from dlcourse.grading.worker import Task, task_fields, worker_main
 
@@ -113,6 +113,7 @@ class Run:
     skipped: list = field(default_factory=list)   # already graded
     isolated: bool = False
     seconds: float = 0.0
+    review: similarity.ClassReview = None  # alike solution cells, for review
 
     @property
     def failed(self):
@@ -437,6 +438,7 @@ class Grader:
             run.skipped = [s for s, _, _ in submissions if s in done]
             pending = deque(s for s in submissions if s[0] not in done)
             self.source_cells = SourceCells(gradebook)
+            run.review = similarity.review_class(self.course, self.chapter) if pending else None
             self._grade(pending, gradebook, run)
         finally:
             gradebook.close()
@@ -450,6 +452,8 @@ class Grader:
 
         def record(outcome, timestamp=None, placeholder=False):
             nonlocal failed
+            if run.review is not None:
+                outcome.flags += [f for f in run.review.flags(outcome.student) if f not in outcome.flags]
             if outcome.gradeable:
                 try:
                     store.save(gradebook, outcome, timestamp)
@@ -595,6 +599,8 @@ def summary_table(run):
                  + (f"; {len(run.skipped)} already graded (use --force to regrade)" if run.skipped else ""))
     lines.append("file-system isolation: " + ("on (an allow-list box: private root, PID and network namespaces, process and disk limits)" if run.isolated
                  else "OFF - this system does not allow namespaces; kernels can read the course files"))
+    if run.review is not None and run.review.summary():
+        lines.append(run.review.summary())
     if run.failed:
         lines.append("could not grade: " + ", ".join(f"{o.student} ({o.error})" for o in run.failed))
     return "\n".join(lines)
