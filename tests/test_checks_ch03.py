@@ -544,3 +544,17 @@ def ridge_in_place(X, y, lam):
 def test_changing_the_callers_array_fails_and_names_it():
     _fails(ch03.fit_line, fit_line_in_place, fragments=("changed its argument `x` in place",))
     _fails(ch03.ridge, ridge_in_place, fragments=("changed its argument `X` in place",))
+
+
+# -- one rule for several returned values: any sequence of the right length --------------------
+
+
+def test_fit_line_and_metrics_accept_a_list_or_an_array_of_the_values(capsys):
+    ch03.fit_line(lambda x, y: np.polyfit(np.asarray(x, dtype=float), np.asarray(y, dtype=float), 1))
+    ch03.fit_line(lambda x, y: list(fit_line(x, y)))
+    assert repr(ch03.regression_metrics(lambda y, y_hat: np.array(regression_metrics(y, y_hat)))) == "3"
+
+
+def test_fit_line_with_the_wrong_number_of_values_fails():
+    _fails(ch03.fit_line, lambda x, y: np.polyfit(np.asarray(x, dtype=float), np.asarray(y, dtype=float), 2),
+           fragments=("should return 2 values (a tuple, a list or a 1-D array of 2)",))
