@@ -604,3 +604,25 @@ def test_no_hidden_case_reaches_a_student():
     assert len(hidden_labels(HIDDEN)) >= 15 and len(hidden_literals(HIDDEN)) >= 3
     assert leaks(HIDDEN, "ch05-backprop") == {}
     assert not (ROOT / "course" / "ch05-backprop" / "hidden_cases.py").exists()
+
+
+# -- a notebook's print options do not change the messages ------------------------------------
+
+
+def test_messages_ignore_the_notebooks_print_options(capsys):
+    def off_by_a_hair(a, b):
+        return np.array(relative_error(a, b) + 3e-14)  # suppress=True would print 3e-14 as 0.
+
+    def message():
+        assert float(ch05.numerical_gradient(numerical_gradient, off_by_a_hair)) == 1
+        return capsys.readouterr().out
+
+    plain = message()
+    saved = np.get_printoptions()
+    np.set_printoptions(precision=4, suppress=True)  # what a notebook may set in its first cell
+    try:
+        suppressed = message()
+    finally:
+        np.set_printoptions(**saved)
+    assert "equal arrays" in plain and "3e-14" in plain, plain
+    assert suppressed == plain
