@@ -22,7 +22,7 @@ from dlcourse.checks.core import Case, random_cases
 def confusion_matrix(rng):
     return random_cases(rng, 5, labels_case, label="hidden random labels") + [
         Case((np.array([3, 3, 3]), np.array([3, 3, 0]), 5), label="only the last classes occur"),
-        Case((np.zeros(7, int), np.zeros(7, int), 1), label="a single class"),
+        Case((np.zeros(7, int), np.zeros(7, int), 1), label="n_classes = 1, every label 0"),
     ] + random_cases(rng, 1, lambda r: labels_case(r, n_classes=10, n=300), label="hidden ten classes")
 
 
