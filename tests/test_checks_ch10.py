@@ -8,6 +8,8 @@ import pytest
 
 from dlcourse.checks import ch10, core
 from dlcourse.checks.core import CheckFailure
+from dlcourse.search import LogUniform, random_search as library_random_search
+from tests.check_tools import judged_outside
 from tests.conftest import ROOT
 
 
@@ -492,37 +494,95 @@ def test_kfold_calling_the_library_fails():
 # -- exercise 7: the reported search ------------------------------------------------------------
 
 
+def _report(rows):
+    best = rows[np.argmax(rows[:, 2])]
+    return rows, float(best[0]), float(best[1]), float(best[2])
+
+
 @pytest.fixture(scope="module")
 def searched():
     rows = search_solution(ch10.validation_accuracy, 12, ch10.LR_RANGE, ch10.WD_RANGE, np.random.default_rng(10))
-    return rows[np.argmax(rows[:, 2])], rows
+    return rows
 
 
 def test_the_reported_best_row_passes(searched, capsys):
-    best, _ = searched
-    ch10.reported_search(best[0], best[1], best[2])
-    ch10.reported_search(float(best[0]), float(best[1]), float(best[2]), hidden=True)
+    ch10.reported_search(lambda: _report(searched))
+    ch10.reported_search(lambda: [searched.tolist(), *_report(searched)[1:]], hidden=True)
     assert "held-out digits" in capsys.readouterr().out
 
 
-def test_a_score_that_is_not_the_configurations_fails(searched):
-    best, rows = searched
-    _fails(ch10.reported_search, best[0], best[1], round(best[2], 2) + 0.001, fragments=["unrounded"])
-    worst = rows[np.argmin(rows[:, 2])]
-    _fails(ch10.reported_search, best[0], best[1], worst[2], fragments=["best row"])
+def test_reporting_another_row_than_the_best_fails(searched):
+    worst = searched[np.argmin(searched[:, 2])]
+    _fails(ch10.reported_search, lambda: (searched, *worst), fragments=["the best row", "largest score"])
 
 
-def test_a_configuration_below_the_bar_fails(searched):
-    _, rows = searched
-    worst = rows[np.argmin(rows[:, 2])]
-    assert worst[2] < ch10.SCORE_BAR
-    _fails(ch10.reported_search, *worst, fragments=["at least 0.9", "run more trials"])
+def test_a_rounded_score_fails(searched):
+    rows, lr, wd, score = _report(searched)
+    _fails(ch10.reported_search, lambda: (rows, round(lr, 2), wd, score), fragments=["unrounded"])
 
 
-def test_a_configuration_outside_the_ranges_or_not_a_number_fails():
-    _fails(ch10.reported_search, 3.0, 1e-4, 0.5, fragments=["outside the search range"])
-    _fails(ch10.reported_search, 0.1, None, 0.5, fragments=["`best_weight_decay` should be a finite number"])
-    _fails(ch10.reported_search, 0.1, 1e-4, float("nan"), fragments=["finite number"])
+def test_scores_that_are_not_the_configurations_fail(searched):
+    rows = searched.copy()
+    rows[:, 2] = np.round(rows[:, 2] + 0.01, 3)  # a score from somewhere else
+    _fails(ch10.reported_search, lambda: _report(rows), fragments=["must come from ch10.validation_accuracy"])
+
+
+def test_a_configuration_below_the_bar_fails():
+    rows = search_solution(ch10.validation_accuracy, 9, (1e-3, 2e-3), ch10.WD_RANGE, np.random.default_rng(0))
+    _fails(ch10.reported_search, lambda: _report(rows), fragments=["at least 0.9", "run more trials"])
+
+
+def test_a_configuration_outside_the_ranges_or_a_wrong_shape_fails(searched):
+    rows = searched.copy()
+    rows[np.argmax(rows[:, 2]), 0] = 3.0
+    _fails(ch10.reported_search, lambda: _report(rows), fragments=["outside the search range"])
+    _fails(ch10.reported_search, lambda: _report(searched)[1:], fragments=["should return 4 values"])
+    _fails(ch10.reported_search, lambda: (searched[:5], *_report(searched)[1:]), fragments=["n_trials >= 9"])
+    _fails(ch10.reported_search, lambda: (searched, 0.1, None, 0.95), fragments=["`best_weight_decay` should be"])
+
+
+def test_a_search_by_the_library_fails():
+    def library_report():
+        result = library_random_search(ch10.validation_accuracy, {"lr": LogUniform(*ch10.LR_RANGE),
+                                                                  "wd": LogUniform(*ch10.WD_RANGE)}, n_iter=9)
+        rows = np.array([[p["lr"], p["wd"], s] for p, s in zip(result.params, result.scores)])
+        return _report(rows)
+
+    _fails(ch10.reported_search, library_report, fragments=["reference implementation"])
+
+
+# -- the grader's verdict, outside the student's kernel ------------------------------------------
+
+
+def test_the_grader_judges_the_report_from_the_students_own_search(searched):
+    source = "from dlcourse.checks import ch10\nch10.reported_search(search_report, hidden=True)"
+    honest = judged_outside(source, {"search_report": lambda: _report(searched)}, hidden_path=HIDDEN, seed=3)
+    assert honest.points == 1, honest.message
+    worst = searched[np.argmin(searched[:, 2])]
+    verdict = judged_outside(source, {"search_report": lambda: (searched, *worst)},
+                             answers_from={"search_report": lambda: _report(searched)}, hidden_path=HIDDEN, seed=3)
+    assert verdict.points == 0 and "the best row" in verdict.message
+
+
+def test_the_grader_judges_the_bootstrap_and_the_cross_validation():
+    source = "from dlcourse.checks import ch10\nch10.bootstrap_632(bootstrap_632, hidden=True)"
+    right = judged_outside(source, {"bootstrap_632": bootstrap_mask},
+                           answers_from={"bootstrap_632": bootstrap_solution}, hidden_path=HIDDEN, seed=5)
+    assert right.points == 1, right.message
+
+    def swapped(*args):
+        err_train, err_oob, _ = bootstrap_solution(*args)
+        return err_train, err_oob, 0.632 * err_train + 0.368 * err_oob
+
+    wrong = judged_outside(source, {"bootstrap_632": swapped},
+                           answers_from={"bootstrap_632": bootstrap_solution}, hidden_path=HIDDEN, seed=5)
+    assert wrong.points == 0 and "the weights are swapped" in wrong.message
+    source = "from dlcourse.checks import ch10\nch10.cross_val_score(cross_val_score, kfold_indices, hidden=True)"
+    broken_folds = judged_outside(source, {"cross_val_score": cv_solution,
+                                           "kfold_indices": lambda n, k: kfold_solution(n, k)[::-1]},
+                                  answers_from={"cross_val_score": cv_solution, "kfold_indices": kfold_solution},
+                                  hidden_path=HIDDEN, seed=5)
+    assert broken_folds.points == 0 and "fix exercise 3 first" in broken_folds.message
 
 
 # -- hidden cases: the instructor's, different for each student ----------------------------------
@@ -544,10 +604,9 @@ def test_the_hidden_cases_of_every_seed_are_well_posed(seed, capsys):
 
 
 def test_the_notebooks_search_passes_the_hidden_bar_for_every_seed(searched, capsys):
-    best, _ = searched
     for seed in range(8):
         with core.hidden_source(HIDDEN, seed):
-            ch10.reported_search(*best, hidden=True)
+            ch10.reported_search(lambda: _report(searched), hidden=True)
 
 
 def _hidden_inputs(seed):

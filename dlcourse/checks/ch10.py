@@ -513,18 +513,45 @@ def random_search(student, hidden=False):
 # -- exercise 7: the search on the digits, as reported ----------------------------------------------------
 
 
-def reported_search(best_lr, best_weight_decay, best_score, hidden=False):
-    """Exercise 7: the configuration and validation accuracy the student's search reports.
+def _search_forbidden():
+    # the experiment itself (validation_accuracy) uses the library's split, so only the
+    # search is refused here
+    return (_ref_random_search, *library_functions("dlcourse.search"))
 
-    The check reruns ``validation_accuracy`` on the reported configuration: it must lie in
-    ``LR_RANGE`` x ``WD_RANGE``, give exactly the reported score, and reach ``SCORE_BAR``. The
-    hidden part (a dict ``{"rows", "bar"}``) retrains it and measures its accuracy on the
-    grader's own rows of the test set, which the search never looked at."""
-    for name, value in (("best_lr", best_lr), ("best_weight_decay", best_weight_decay), ("best_score", best_score)):
+
+def _unpack_report(result):
+    __tracebackhide__ = True
+    if not isinstance(result, (tuple, list)) or len(result) != 4:
+        raise CheckFailure("`search_report` should return 4 values (search_rows, best_lr, best_weight_decay, "
+                           f"best_score), got {str(result)[:200]}")
+    rows, *best = result
+    rows = np.asarray(rows, dtype=np.float64) if isinstance(rows, (np.ndarray, list, tuple)) else None
+    if rows is None or rows.ndim != 2 or rows.shape[1] != 3 or len(rows) < 9:
+        raise CheckFailure("`search_rows` should be the array your random_search returned, shape (n_trials, 3) "
+                           f"with n_trials >= 9, got {str(result[0])[:150]}")
+    for name, value in zip(("best_lr", "best_weight_decay", "best_score"), best):
         if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
                 or not math.isfinite(float(value)):
             raise CheckFailure(f"`{name}` should be a finite number, got {value!r:.100}")
-    lr, wd, score = float(best_lr), float(best_weight_decay), float(best_score)
+    return rows, *(float(v) for v in best)
+
+
+def reported_search(student, hidden=False):
+    """Exercise 7: ``search_report() -> (search_rows, best_lr, best_weight_decay, best_score)``.
+
+    The check calls the student's ``search_report`` (which runs the student's search) and reruns
+    ``validation_accuracy`` on the reported configuration: it must be the best row of
+    ``search_rows``, lie in ``LR_RANGE`` x ``WD_RANGE``, give exactly the reported score, and
+    reach ``SCORE_BAR``. The hidden part (a dict ``{"rows", "bar"}``) retrains it and measures
+    its accuracy on the grader's own rows of the test set, which the search never looked at."""
+    result, _ = call_student(student, name="search_report", forbidden=_search_forbidden())
+    rows, lr, wd, score = _unpack_report(result)
+    best_row = rows[np.argmax(rows[:, 2])]
+    if not np.allclose(best_row, [lr, wd, score], rtol=1e-12, atol=0):
+        raise CheckFailure(
+            f"you report lr = {lr:.6g}, weight_decay = {wd:.6g}, score = {score:.6g}, but the best row of your "
+            f"search_rows is {best_row.tolist()}\n  hint: report the row with the largest score (column 2), "
+            "its three values unrounded")
     for name, value, (low, high) in (("best_lr", lr, LR_RANGE), ("best_weight_decay", wd, WD_RANGE)):
         if not low <= value <= high:
             raise CheckFailure(f"`{name}` = {value:.6g} is outside the search range [{low:g}, {high:g}]")
@@ -532,14 +559,14 @@ def reported_search(best_lr, best_weight_decay, best_score, hidden=False):
     if not math.isclose(rerun, score, rel_tol=0, abs_tol=1e-9):
         raise CheckFailure(
             f"you report a validation accuracy of {score:.6g} for lr = {lr:.6g}, weight_decay = {wd:.6g}, but "
-            f"validation_accuracy({lr:.6g}, {wd:.6g}) gives {rerun:.6g}\n  hint: report the configuration of the "
-            "best row of your search (the row with the largest score) and that row's score, unrounded")
+            f"validation_accuracy({lr:.6g}, {wd:.6g}) gives {rerun:.6g}\n  hint: the scores of search_rows must "
+            "come from ch10.validation_accuracy(lr, weight_decay) itself, called on the row's own lr and weight decay")
     if rerun < SCORE_BAR:
         raise CheckFailure(
             f"the reported configuration reaches a validation accuracy of {rerun:.4f}; the exercise asks for at "
-            f"least {SCORE_BAR}\n  hint: run more trials (or another seed) and keep the best; the figure of the "
-            "grid shows where the good learning rates are")
-    print(f"\u2713 reported_search: lr = {lr:.4g}, weight_decay = {wd:.3g} gives validation accuracy "
+            f"least {SCORE_BAR}\n  hint: run more trials (or another seed) and keep the best; the grid above shows "
+            "where the good learning rates are")
+    print(f"\u2713 search_report: lr = {lr:.4g}, weight_decay = {wd:.3g} gives validation accuracy "
           f"{rerun:.4f}, as reported")
     if hidden:
         held_out = hidden_part("reported_search")
@@ -547,4 +574,4 @@ def reported_search(best_lr, best_weight_decay, best_score, hidden=False):
         if test < held_out["bar"]:
             raise CheckFailure(f"on the grader's held-out digits the reported configuration reaches {test:.4f}, "
                                f"below {held_out['bar']}: the validation score was a lucky one")
-        print(f"\u2713 reported_search: {test:.4f} on the grader's held-out digits")
+        print(f"\u2713 search_report: {test:.4f} on the grader's held-out digits")
