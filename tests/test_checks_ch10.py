@@ -511,6 +511,26 @@ def test_the_reported_best_row_passes(searched, capsys):
     assert "held-out digits" in capsys.readouterr().out
 
 
+def test_reports_from_other_honest_searches_pass(searched, capsys):
+    def longer_search():
+        rows = search_natural_log(ch10.validation_accuracy, 10, ch10.LR_RANGE, ch10.WD_RANGE,
+                                  np.random.default_rng(4))
+        return _report(rows)
+
+    def as_lists():
+        rows = [tuple(row) for row in searched.tolist()]
+        best = max(rows, key=lambda row: row[2])
+        return rows, *(np.float64(v) for v in best)
+
+    def by_hand_grid():
+        rows = [[lr, wd, ch10.validation_accuracy(lr, wd)] for lr in (0.03, 0.1, 0.3) for wd in (1e-6, 1e-5, 1e-4)]
+        return _report(np.array(rows))
+
+    for student in (longer_search, as_lists, by_hand_grid):
+        ch10.reported_search(student, hidden=True)
+    assert capsys.readouterr().out.count("held-out digits") == 3
+
+
 def test_reporting_another_row_than_the_best_fails(searched):
     worst = searched[np.argmin(searched[:, 2])]
     _fails(ch10.reported_search, lambda: (searched, *worst), fragments=["the best row", "largest score"])
