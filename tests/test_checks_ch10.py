@@ -83,6 +83,30 @@ def metrics_loop(y_true, y_pred):
                 "f1": safe(2 * tp, 2 * tp + fp + fn)}
 
 
+def auc_solution(y_true, scores):
+    pos, neg = scores[y_true == 1], scores[y_true == 0]
+    wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return wins / (len(pos) * len(neg))
+
+
+def auc_loop(y_true, scores):
+    total, pairs = 0.0, 0
+    for yi, si in zip(y_true, scores):
+        for yj, sj in zip(y_true, scores):
+            if yi == 1 and yj == 0:
+                pairs += 1
+                total += 1.0 if si > sj else 0.5 if si == sj else 0.0
+    return total / pairs
+
+
+def auc_ranks(y_true, scores):
+    # Mann–Whitney: the sum of the positives' average ranks
+    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    ranks = (np.cumsum(counts) - (counts - 1) / 2)[inverse]
+    P, N = np.sum(y_true == 1), np.sum(y_true == 0)
+    return (ranks[y_true == 1].sum() - P * (P + 1) / 2) / (P * N)
+
+
 def kfold_solution(n_samples, k):
     sizes = np.full(k, n_samples // k)
     sizes[: n_samples % k] += 1
@@ -205,6 +229,7 @@ def search_from_random(score_fn, n_trials, lr_range, wd_range, rng):
 @pytest.mark.parametrize("check, students", [
     (ch10.confusion_matrix, [confusion_solution, confusion_loop, confusion_onehot]),
     (ch10.binary_metrics, [metrics_solution, metrics_from_confusion, metrics_loop]),
+    (ch10.roc_auc, [auc_solution, auc_loop, auc_ranks]),
     (ch10.kfold_indices, [kfold_solution, kfold_array_split, kfold_lists]),
     (ch10.bootstrap_632, [bootstrap_solution, bootstrap_mask, bootstrap_accuracies]),
     (ch10.random_search, [search_solution, search_natural_log, search_from_random]),
@@ -224,11 +249,11 @@ def test_cross_val_score_answers_pass(student, hidden):
 
 @pytest.mark.parametrize("hidden", [False, True])
 def test_stub_fails(hidden):
-    for check in (ch10.confusion_matrix, ch10.binary_metrics, ch10.kfold_indices, ch10.bootstrap_632,
+    for check in (ch10.confusion_matrix, ch10.binary_metrics, ch10.roc_auc, ch10.kfold_indices, ch10.bootstrap_632,
                   ch10.random_search):
         _fails(check, _stub, fragments=["not implemented yet"], hidden=hidden)
     _fails(ch10.cross_val_score, _stub, kfold_solution, fragments=["not implemented yet"], hidden=hidden)
-    _fails(ch10.cross_val_score, cv_solution, _stub, fragments=["fix exercise 3 first", "not implemented"],
+    _fails(ch10.cross_val_score, cv_solution, _stub, fragments=["fix exercise 4 first", "not implemented"],
            hidden=hidden)
 
 
@@ -310,6 +335,32 @@ def test_metrics_missing_key_fails():
     _fails(ch10.binary_metrics, no_f1, fragments=["exactly the keys", "'f1'"])
 
 
+def test_auc_ignoring_ties_fails():
+    def strict(y_true, scores):
+        pos, neg = scores[y_true == 1], scores[y_true == 0]
+        return np.mean(pos[:, None] > neg[None, :])
+
+    _fails(ch10.roc_auc, strict, fragments=["every score equal", "counts one half"])
+
+
+def test_auc_with_the_classes_swapped_fails():
+    _fails(ch10.roc_auc, lambda y, s: auc_solution(1 - y, s), fragments=["one pair in four", "1 is the positive class"])
+
+
+def test_auc_over_all_pairs_fails():
+    def all_pairs(y_true, scores):
+        pos, neg = scores[y_true == 1], scores[y_true == 0]
+        return ((pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()) / len(y_true) ** 2
+
+    _fails(ch10.roc_auc, all_pairs, fragments=["number of positives * number of negatives"])
+
+
+def test_auc_calling_the_library_fails():
+    from dlcourse import metrics
+
+    _fails(ch10.roc_auc, lambda y, s: metrics.roc_auc_score(y, s), fragments=["reference implementation"])
+
+
 def test_kfold_remainder_in_the_last_fold_fails():
     def last_longer(n_samples, k):
         size = n_samples // k
@@ -361,7 +412,7 @@ def test_cv_fitting_on_everything_fails():
 
 def test_cv_with_a_wrong_kfold_says_to_fix_exercise_3():
     _fails(ch10.cross_val_score, cv_solution, lambda n, k: kfold_solution(n, k)[::-1],
-           fragments=["fix exercise 3 first"])
+           fragments=["fix exercise 4 first"])
 
 
 def test_bootstrap_swapped_weights_fails():
@@ -491,7 +542,7 @@ def test_kfold_calling_the_library_fails():
            fragments=["reference implementation"])
 
 
-# -- exercise 7: the reported search ------------------------------------------------------------
+# -- exercise 8: the reported search ------------------------------------------------------------
 
 
 def _report(rows):
@@ -602,7 +653,7 @@ def test_the_grader_judges_the_bootstrap_and_the_cross_validation():
                                            "kfold_indices": lambda n, k: kfold_solution(n, k)[::-1]},
                                   answers_from={"cross_val_score": cv_solution, "kfold_indices": kfold_solution},
                                   hidden_path=HIDDEN, seed=5)
-    assert broken_folds.points == 0 and "fix exercise 3 first" in broken_folds.message
+    assert broken_folds.points == 0 and "fix exercise 4 first" in broken_folds.message
 
 
 # -- hidden cases: the instructor's, different for each student ----------------------------------
@@ -615,6 +666,7 @@ def test_the_hidden_cases_of_every_seed_are_well_posed(seed, capsys):
     with core.hidden_source(HIDDEN, seed):
         ch10.confusion_matrix(confusion_solution, hidden=True)
         ch10.binary_metrics(metrics_solution, hidden=True)
+        ch10.roc_auc(auc_solution, hidden=True)
         ch10.kfold_indices(kfold_solution, hidden=True)
         ch10.cross_val_score(cv_solution, kfold_solution, hidden=True)
         ch10.bootstrap_632(bootstrap_solution, hidden=True)

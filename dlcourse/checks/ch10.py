@@ -1,5 +1,5 @@
 """Checks for chapter 10, *Evaluation and resampling*: the confusion matrix and the
-binary metrics, k-fold indices and a cross-validation score, the .632 bootstrap, and a
+binary metrics, the area under the ROC curve, k-fold indices and a cross-validation score, the .632 bootstrap, and a
 random search over a learning rate and a weight decay whose reported result is rerun.
 
 Every check takes the student's function and ``hidden=False``; the hidden variant (run by
@@ -30,7 +30,7 @@ from dlcourse.checks.core import (
     random_cases,
 )
 
-__all__ = ["binary_metrics", "bootstrap_632", "confusion_matrix", "cross_val_score", "kfold_indices",
+__all__ = ["roc_auc", "scores_case", "binary_metrics", "bootstrap_632", "confusion_matrix", "cross_val_score", "kfold_indices",
            "random_search", "reported_search", "METRIC_KEYS", "LR_RANGE", "WD_RANGE", "SCORE_BAR",
            "nearest_centroid", "validation_accuracy", "final_test_accuracy", "search_data", "labels_case", "binary_case",
            "blobs_case", "bootstrap_case", "search_case", "bowl_score"]
@@ -57,6 +57,14 @@ def _ref_binary_metrics(y_true, y_pred):
     return {"TP": tp, "FP": fp, "FN": fn, "TN": tn, "accuracy": (tp + tn) / len(y_true),
             "sensitivity": _ratio(tp, tp + fn), "specificity": _ratio(tn, tn + fp),
             "precision": _ratio(tp, tp + fp), "f1": _ratio(2 * tp, 2 * tp + fp + fn)}
+
+
+def _ref_roc_auc(y_true, scores):
+    positive = np.asarray(y_true) == 1
+    scores = np.asarray(scores, dtype=np.float64)
+    pos, neg = scores[positive], scores[~positive]
+    wins = np.sum(pos[:, None] > neg[None, :]) + 0.5 * np.sum(pos[:, None] == neg[None, :])
+    return float(wins / (pos.size * neg.size))
 
 
 def _ref_kfold_indices(n_samples, k):
@@ -100,12 +108,12 @@ def _ref_random_search(score_fn, n_trials, lr_range, wd_range, rng):
 def _references():
     """What a student must not call: these references and the library's metrics,
     resampling and search (the reference implementation of this chapter)."""
-    return (_ref_confusion_matrix, _ref_binary_metrics, _ref_kfold_indices, _ref_cross_val_score,
+    return (_ref_confusion_matrix, _ref_binary_metrics, _ref_roc_auc, _ref_kfold_indices, _ref_cross_val_score,
             _ref_bootstrap_632, _ref_random_search,
             *library_functions("dlcourse.metrics", "dlcourse.resampling", "dlcourse.search"))
 
 
-# -- given to the student: a tiny classifier and the experiment of exercise 7 ----------------
+# -- given to the student: a tiny classifier and the experiment of exercise 8 ----------------
 
 
 def nearest_centroid(X_train, y_train, X_test):
@@ -312,7 +320,55 @@ def binary_metrics(student, hidden=False):
     print(f"\u2713 binary_metrics: all {len(cases)} cases pass")
 
 
-# -- exercise 3: k-fold indices -------------------------------------------------------------------
+# -- exercise 3: the area under the ROC curve -------------------------------------------------------
+
+
+def scores_case(rng, n=None, ties=None):
+    """Random 0/1 labels (both present) and scores that rank the positives higher on average;
+    ``ties``: round the scores to one decimal, so that some are equal."""
+    n = int(rng.integers(4, 50)) if n is None else n
+    y = np.r_[0, 1, rng.integers(0, 2, size=n - 2)]
+    rng.shuffle(y)
+    scores = y * float(rng.uniform(0, 2)) + rng.normal(size=n)
+    if bool(rng.integers(0, 2)) if ties is None else ties:
+        scores = np.round(scores, 1)
+    return Case((y.astype(np.int64), scores))
+
+
+def roc_auc(student, hidden=False):
+    """Exercise 3: ``roc_auc(y_true, scores) -> float``, ties counted one half."""
+    cases = [
+        Case((np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])), label="one pair in four ranked wrong"),
+        Case((np.array([0, 1, 0, 1]), np.array([0.2, 0.9, 0.3, 0.7])), label="a perfect ranking"),
+        Case((np.array([1, 1, 0, 0]), np.array([0.2, 0.3, 0.8, 0.9])), label="a ranking exactly backwards"),
+        Case((np.array([0, 1, 1, 0, 1]), np.full(5, 0.5)), label="every score equal: all pairs tied"),
+        Case((np.array([0, 0, 1, 1, 1]), np.array([1.0, 2.0, 2.0, 3.0, 2.0])), label="ties between the classes"),
+    ]
+    cases += random_cases(103, 4, scores_case)
+    if hidden:
+        cases += hidden_part("roc_auc")
+
+    def diagnose(got, expected, case):
+        y, scores = (np.asarray(a) for a in case.args)
+        pos, neg = scores[y == 1], scores[y == 0]
+        strict = np.mean(pos[:, None] > neg[None, :])
+        loose = np.mean(pos[:, None] >= neg[None, :])
+        if np.isclose(got, strict) or np.isclose(got, loose):
+            return "a tie between a positive and a negative score counts one half, not 0 or 1"
+        if np.isclose(got, 1 - expected):
+            return "1 is the positive class: count the pairs where the positive sample has the higher score"
+        return ("AUC = (number of (positive, negative) pairs with the positive scored higher + half the tied pairs) "
+                "/ (number of positives * number of negatives)")
+
+    for case in cases:
+        got, noise = call_student(student, *case.args, name="roc_auc", case=case, forbidden=_references(),
+                                  keeps_inputs=True, arg_names=("y_true", "scores"))
+        _compare(got, _ref_roc_auc(*case.args), "`roc_auc`", case,
+                 lambda g, e, case=case: diagnose(float(g), float(e), case), noise)
+    print(f"\u2713 roc_auc: all {len(cases)} cases pass")
+
+
+# -- exercise 4: k-fold indices -------------------------------------------------------------------
 
 
 def _fold_hint(i, got_test, expected_test, n, k):
@@ -347,7 +403,7 @@ def _check_folds(student, cases, name="kfold_indices"):
 
 
 def kfold_indices(student, hidden=False):
-    """Exercise 3: ``kfold_indices(n_samples, k) -> [(train, test), ...]`` (k pairs)."""
+    """Exercise 4: ``kfold_indices(n_samples, k) -> [(train, test), ...]`` (k pairs)."""
     cases = [Case((10, 10), label="leave-one-out: N = k = 10"), Case((10, 5), label="N = 10, k = 5"),
              Case((23, 10), label="N = 23, k = 10: the first 3 folds get 3 items, the others 2"),
              Case((7, 2), label="N = 7, k = 2"), Case((100, 3), label="N = 100, k = 3")]
@@ -357,7 +413,7 @@ def kfold_indices(student, hidden=False):
     print(f"\u2713 kfold_indices: all {len(cases)} cases pass")
 
 
-# -- exercise 4: the cross-validation score ---------------------------------------------------------
+# -- exercise 5: the cross-validation score ---------------------------------------------------------
 
 
 def _cv_cases(seed, count):
@@ -366,16 +422,16 @@ def _cv_cases(seed, count):
 
 
 def cross_val_score(student, kfold=None, hidden=False):
-    """Exercise 4: ``cross_val_score(fit_predict, X, y, k) -> (k,)`` fold accuracies.
+    """Exercise 5: ``cross_val_score(fit_predict, X, y, k) -> (k,)`` fold accuracies.
 
     ``kfold`` is the student's ``kfold_indices``, which the function reuses: when given and
-    wrong, the failure says to fix exercise 3 first."""
+    wrong, the failure says to fix exercise 4 first."""
     if kfold is not None:
         try:
             _check_folds(kfold, [Case((10, 5), label="N = 10, k = 5"), Case((23, 10), label="N = 23, k = 10")])
         except CheckFailure as failure:
             raise CheckFailure("`cross_val_score` uses your `kfold_indices`, which does not pass its own check "
-                               f"yet: fix exercise 3 first.\n{failure}") from None
+                               f"yet: fix exercise 4 first.\n{failure}") from None
     X, y = blobs_case(np.random.default_rng(104), n=30, n_classes=3)
     cases = [Case((nearest_centroid, X, y, 10), label="30 points of 3 blobs, 10 folds"),
              Case((nearest_centroid, X[:12], y[:12], 12), label="leave-one-out on 12 points")]
@@ -403,7 +459,7 @@ def cross_val_score(student, kfold=None, hidden=False):
     print(f"\u2713 cross_val_score: all {len(cases)} cases pass")
 
 
-# -- exercise 5: the .632 bootstrap --------------------------------------------------------------------
+# -- exercise 6: the .632 bootstrap --------------------------------------------------------------------
 
 
 def bootstrap_case(rng):
@@ -413,7 +469,7 @@ def bootstrap_case(rng):
 
 
 def bootstrap_632(student, hidden=False):
-    """Exercise 5: ``bootstrap_632(fit_predict, X, y, n_bootstraps, rng) -> (err_train, err_oob, err_632)``.
+    """Exercise 6: ``bootstrap_632(fit_predict, X, y, n_bootstraps, rng) -> (err_train, err_oob, err_632)``.
 
     A case's ``seed`` keyword builds the Generator handed to the student and, afresh, to the
     reference."""
@@ -454,7 +510,7 @@ def bootstrap_632(student, hidden=False):
     print(f"\u2713 bootstrap_632: all {len(cases)} cases pass")
 
 
-# -- exercise 6: random search in log space --------------------------------------------------------------
+# -- exercise 7: random search in log space --------------------------------------------------------------
 
 
 def bowl_score(lr, weight_decay):
@@ -471,7 +527,7 @@ def search_case(rng):
 
 
 def random_search(student, hidden=False):
-    """Exercise 6: ``random_search(score_fn, n_trials, lr_range, wd_range, rng) -> (n_trials, 3)``."""
+    """Exercise 7: ``random_search(score_fn, n_trials, lr_range, wd_range, rng) -> (n_trials, 3)``."""
     cases = [Case((bowl_score, 1, (1e-3, 1.0), (1e-6, 1e-1)), {"seed": 0}, label="one trial"),
              Case((bowl_score, 9, (1e-3, 1.0), (1e-6, 1e-1)), {"seed": 1}, label="nine trials"),
              Case((bowl_score, 20, (1e-4, 1e-2), (1e-3, 1.0)), {"seed": 2}, label="twenty trials, other ranges")]
@@ -510,7 +566,7 @@ def random_search(student, hidden=False):
     print(f"\u2713 random_search: all {len(cases)} cases pass")
 
 
-# -- exercise 7: the search on the digits, as reported ----------------------------------------------------
+# -- exercise 8: the search on the digits, as reported ----------------------------------------------------
 
 
 def _search_forbidden():
@@ -537,7 +593,7 @@ def _unpack_report(result):
 
 
 def reported_search(student, hidden=False):
-    """Exercise 7: ``search_report() -> (search_rows, best_lr, best_weight_decay, best_score)``.
+    """Exercise 8: ``search_report() -> (search_rows, best_lr, best_weight_decay, best_score)``.
 
     The check calls the student's ``search_report`` (which runs the student's search) and reruns
     ``validation_accuracy`` on the reported configuration: it must be the best row of

@@ -14,6 +14,7 @@ from dlcourse.checks.ch10 import (
     bowl_score,
     labels_case,
     nearest_centroid,
+    scores_case,
     search_case,
 )
 from dlcourse.checks.core import Case, random_cases
@@ -31,6 +32,13 @@ def binary_metrics(rng):
         Case((np.ones(5, int), np.ones(5, int)), label="only positives, all found"),
         Case((np.array([0, 0, 0, 1]), np.array([1, 1, 1, 0])), label="no true positive, no true negative"),
     ] + random_cases(rng, 2, lambda r: binary_case(r, n=500, positive_share=0.02), label="hidden rare positives")
+
+
+def roc_auc(rng):
+    return random_cases(rng, 5, scores_case, label="hidden random scores") + [
+        Case((np.array([1, 0]), np.array([0.0, 0.0])), label="one positive, one negative, tied"),
+        Case((np.r_[1, np.zeros(99, int)], np.linspace(1, 0, 100)), label="a single positive scored highest"),
+    ] + random_cases(rng, 1, lambda r: scores_case(r, n=400, ties=True), label="hidden many ties")
 
 
 def kfold_indices(rng):
