@@ -557,8 +557,8 @@ def searched():
 
 
 def test_the_reported_best_row_passes(searched, capsys):
-    ch10.reported_search(lambda: _report(searched))
-    ch10.reported_search(lambda: [searched.tolist(), *_report(searched)[1:]], hidden=True)
+    ch10.search_report(lambda: _report(searched))
+    ch10.search_report(lambda: [searched.tolist(), *_report(searched)[1:]], hidden=True)
     assert "held-out digits" in capsys.readouterr().out
 
 
@@ -578,38 +578,38 @@ def test_reports_from_other_honest_searches_pass(searched, capsys):
         return _report(np.array(rows))
 
     for student in (longer_search, as_lists, by_hand_grid):
-        ch10.reported_search(student, hidden=True)
+        ch10.search_report(student, hidden=True)
     assert capsys.readouterr().out.count("held-out digits") == 3
 
 
 def test_reporting_another_row_than_the_best_fails(searched):
     worst = searched[np.argmin(searched[:, 2])]
-    _fails(ch10.reported_search, lambda: (searched, *worst), fragments=["the best row", "largest score"])
+    _fails(ch10.search_report, lambda: (searched, *worst), fragments=["the best row", "largest score"])
 
 
 def test_a_rounded_score_fails(searched):
     rows, lr, wd, score = _report(searched)
-    _fails(ch10.reported_search, lambda: (rows, round(lr, 2), wd, score), fragments=["unrounded"])
+    _fails(ch10.search_report, lambda: (rows, round(lr, 2), wd, score), fragments=["unrounded"])
 
 
 def test_scores_that_are_not_the_configurations_fail(searched):
     rows = searched.copy()
     rows[:, 2] = np.round(rows[:, 2] + 0.01, 3)  # a score from somewhere else
-    _fails(ch10.reported_search, lambda: _report(rows), fragments=["must come from ch10.validation_accuracy"])
+    _fails(ch10.search_report, lambda: _report(rows), fragments=["must come from ch10.validation_accuracy"])
 
 
 def test_a_configuration_below_the_bar_fails():
     rows = search_solution(ch10.validation_accuracy, 9, (1e-3, 2e-3), ch10.WD_RANGE, np.random.default_rng(0))
-    _fails(ch10.reported_search, lambda: _report(rows), fragments=["at least 0.9", "run more trials"])
+    _fails(ch10.search_report, lambda: _report(rows), fragments=["at least 0.9", "run more trials"])
 
 
 def test_a_configuration_outside_the_ranges_or_a_wrong_shape_fails(searched):
     rows = searched.copy()
     rows[np.argmax(rows[:, 2]), 0] = 3.0
-    _fails(ch10.reported_search, lambda: _report(rows), fragments=["outside the search range"])
-    _fails(ch10.reported_search, lambda: _report(searched)[1:], fragments=["should return 4 values"])
-    _fails(ch10.reported_search, lambda: (searched[:5], *_report(searched)[1:]), fragments=["n_trials >= 9"])
-    _fails(ch10.reported_search, lambda: (searched, 0.1, None, 0.95), fragments=["`best_weight_decay` should be"])
+    _fails(ch10.search_report, lambda: _report(rows), fragments=["outside the search range"])
+    _fails(ch10.search_report, lambda: _report(searched)[1:], fragments=["should return 4 values"])
+    _fails(ch10.search_report, lambda: (searched[:5], *_report(searched)[1:]), fragments=["n_trials >= 9"])
+    _fails(ch10.search_report, lambda: (searched, 0.1, None, 0.95), fragments=["`best_weight_decay` should be"])
 
 
 def test_a_search_by_the_library_fails():
@@ -619,14 +619,14 @@ def test_a_search_by_the_library_fails():
         rows = np.array([[p["lr"], p["wd"], s] for p, s in zip(result.params, result.scores)])
         return _report(rows)
 
-    _fails(ch10.reported_search, library_report, fragments=["reference implementation"])
+    _fails(ch10.search_report, library_report, fragments=["reference implementation"])
 
 
 # -- the grader's verdict, outside the student's kernel ------------------------------------------
 
 
 def test_the_grader_judges_the_report_from_the_students_own_search(searched):
-    source = "from dlcourse.checks import ch10\nch10.reported_search(search_report, hidden=True)"
+    source = "from dlcourse.checks import ch10\nch10.search_report(search_report, hidden=True)"
     honest = judged_outside(source, {"search_report": lambda: _report(searched)}, hidden_path=HIDDEN, seed=3)
     assert honest.points == 1, honest.message
     worst = searched[np.argmin(searched[:, 2])]
@@ -671,14 +671,14 @@ def test_the_hidden_cases_of_every_seed_are_well_posed(seed, capsys):
         ch10.cross_val_score(cv_solution, kfold_solution, hidden=True)
         ch10.bootstrap_632(bootstrap_solution, hidden=True)
         ch10.random_search(search_solution, hidden=True)
-        held_out = core.hidden("reported_search")
+        held_out = core.hidden("search_report")
         assert len(np.unique(held_out["rows"])) == 300 and held_out["rows"].max() < 450
 
 
 def test_the_notebooks_search_passes_the_hidden_bar_for_every_seed(searched, capsys):
     for seed in range(8):
         with core.hidden_source(HIDDEN, seed):
-            ch10.reported_search(lambda: _report(searched), hidden=True)
+            ch10.search_report(lambda: _report(searched), hidden=True)
 
 
 def _hidden_inputs(seed):

@@ -31,7 +31,7 @@ from dlcourse.checks.core import (
 )
 
 __all__ = ["roc_auc", "scores_case", "binary_metrics", "bootstrap_632", "confusion_matrix", "cross_val_score", "kfold_indices",
-           "random_search", "reported_search", "METRIC_KEYS", "LR_RANGE", "WD_RANGE", "SCORE_BAR",
+           "random_search", "search_report", "METRIC_KEYS", "LR_RANGE", "WD_RANGE", "SCORE_BAR",
            "nearest_centroid", "validation_accuracy", "final_test_accuracy", "search_data", "labels_case", "binary_case",
            "blobs_case", "bootstrap_case", "search_case", "bowl_score"]
 
@@ -592,7 +592,7 @@ def _unpack_report(result):
     return rows, *(float(v) for v in best)
 
 
-def reported_search(student, hidden=False):
+def search_report(student, hidden=False):
     """Exercise 8: ``search_report() -> (search_rows, best_lr, best_weight_decay, best_score)``.
 
     The check calls the student's ``search_report`` (which runs the student's search) and reruns
@@ -625,7 +625,7 @@ def reported_search(student, hidden=False):
     print(f"\u2713 search_report: lr = {lr:.4g}, weight_decay = {wd:.3g} gives validation accuracy "
           f"{rerun:.4f}, as reported")
     if hidden:
-        held_out = hidden_part("reported_search")
+        held_out = hidden_part("search_report")
         test = _test_accuracy(lr, wd, held_out["rows"])
         if test < held_out["bar"]:
             raise CheckFailure(f"on the grader's held-out digits the reported configuration reaches {test:.4f}, "

@@ -71,5 +71,5 @@ def random_search(rng):
     ]
 
 
-def reported_search(rng):
+def search_report(rng):
     return {"rows": np.sort(rng.choice(450, size=300, replace=False)), "bar": 0.85}
