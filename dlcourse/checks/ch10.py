@@ -1,6 +1,7 @@
-"""Checks for chapter 10, *Evaluation and resampling*: the confusion matrix and the
-binary metrics, the area under the ROC curve, k-fold indices and a cross-validation score, the .632 bootstrap, and a
-random search over a learning rate and a weight decay whose reported result is rerun.
+"""Checks for chapter 10, *Evaluation and resampling*: the confusion matrix and the binary
+metrics, the area under the ROC curve, k-fold indices and a cross-validation score, the .632
+bootstrap, and a random search over a learning rate and a weight decay whose reported result
+is rerun.
 
 Every check takes the student's function and ``hidden=False``; the hidden variant (run by
 the grader) adds the instructor's cases from ``solutions/ch10-evaluation/hidden_cases.py``
@@ -12,6 +13,7 @@ references follow the chapter's conventions:
   is 0.0, scikit-learn's ``zero_division=0``;
 * k-fold: fold i tests a consecutive block, the first N % k folds one item longer;
 * bootstrap sample b: ``rng.integers(0, N, size=N)``; its out-of-bag items test it;
+* AUC: the fraction of (positive, negative) pairs with the positive scored higher, ties 1/2;
 * random search: per trial ``lr`` then ``weight_decay``, each ``10 ** rng.uniform(log10 low,
   log10 high)``.
 """
@@ -30,10 +32,16 @@ from dlcourse.checks.core import (
     random_cases,
 )
 
-__all__ = ["roc_auc", "scores_case", "binary_metrics", "bootstrap_632", "confusion_matrix", "cross_val_score", "kfold_indices",
-           "random_search", "search_report", "METRIC_KEYS", "LR_RANGE", "WD_RANGE", "SCORE_BAR",
-           "nearest_centroid", "validation_accuracy", "final_test_accuracy", "search_data", "labels_case", "binary_case",
-           "blobs_case", "bootstrap_case", "search_case", "bowl_score"]
+__all__ = [
+    # the checks, in the chapter's order
+    "confusion_matrix", "binary_metrics", "roc_auc", "kfold_indices", "cross_val_score", "bootstrap_632",
+    "random_search", "search_report",
+    # what the notebook is given
+    "METRIC_KEYS", "LR_RANGE", "WD_RANGE", "SCORE_BAR", "nearest_centroid", "validation_accuracy",
+    "final_test_accuracy", "search_data",
+    # case makers, for the instructor's hidden cases
+    "labels_case", "binary_case", "scores_case", "blobs_case", "bootstrap_case", "search_case", "bowl_score",
+]
 
 METRIC_KEYS = ("TP", "FP", "FN", "TN", "accuracy", "sensitivity", "specificity", "precision", "f1")
 
