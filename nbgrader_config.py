@@ -26,3 +26,11 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 c.SaveCells.enforce_metadata = True
 c.Autograde.exclude_overwriting = {}
 c.ExecutePreprocessor.timeout = 60
+
+# Formgrader's "Generate Feedback" (nbgrader generate_feedback) shows the same safe feedback
+# as `dlcourse feedback`: no hidden test, no traceback into the library.
+from dlcourse.grading.feedback import SafeFeedback  # noqa: E402
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, SafeFeedback, CSSHTMLHeaderPreprocessor]

@@ -114,8 +114,13 @@ CASES = [
     ("NAdam", dict(lr=0.01, weight_decay=0.1)),
     ("NAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
     ("NAdam", dict(lr=0.01, momentum_decay=1e-2, maximize=True)),
+    ("RAdam", dict(lr=0.01)),
+    ("RAdam", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6)),
+    ("RAdam", dict(lr=0.01, weight_decay=0.1)),
+    ("RAdam", dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("RAdam", dict(lr=0.005, betas=(0.9, 0.9), maximize=True)),
 ]
-NAMES = ["SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam"]
+NAMES = ["SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam", "RAdam"]
 
 
 def _id(case):
@@ -156,6 +161,73 @@ def test_param_groups_with_their_own_learning_rates(name):
     assert [g["lr"] for g in opt.param_groups] == [groups[0]["lr"], groups[1]["lr"]]
     assert_rel_close(W.data, tW.detach().numpy())
     assert_rel_close(b.data, tb.detach().numpy())
+
+
+# Two groups that differ in every hyperparameter the rule has; the constructor's
+# own keywords are the defaults a group does not override.
+GROUP_SETTINGS = {
+    "SGD": (dict(lr=0.01), [dict(momentum=0.9, weight_decay=0.01),
+                            dict(lr=0.03, momentum=0.5, dampening=0.2, maximize=False)]),
+    "Adagrad": (dict(lr=0.1, initial_accumulator_value=0.1),
+                [dict(lr=0.05, lr_decay=0.01, initial_accumulator_value=0.5),
+                 dict(weight_decay=0.05, eps=1e-6)]),
+    "RMSprop": (dict(lr=0.001), [dict(alpha=0.95, momentum=0.9),
+                                 dict(lr=0.002, centered=True, weight_decay=0.1, eps=1e-6)]),
+    "Adadelta": (dict(), [dict(lr=0.5, rho=0.95), dict(weight_decay=0.1, eps=1e-5)]),
+    "Adam": (dict(lr=0.01), [dict(betas=(0.8, 0.99), amsgrad=True),
+                             dict(lr=0.005, weight_decay=0.1, eps=1e-6)]),
+    "AdamW": (dict(lr=0.01), [dict(weight_decay=0.05),
+                              dict(lr=0.005, betas=(0.85, 0.995), amsgrad=True)]),
+    "Adamax": (dict(lr=0.01), [dict(betas=(0.8, 0.99)), dict(lr=0.002, weight_decay=0.1)]),
+    "NAdam": (dict(lr=0.01), [dict(momentum_decay=1e-2, betas=(0.85, 0.99)),
+                              dict(lr=0.005, weight_decay=0.1, decoupled_weight_decay=True)]),
+    "RAdam": (dict(lr=0.01), [dict(betas=(0.8, 0.99)),
+                              dict(lr=0.005, weight_decay=0.1, decoupled_weight_decay=True)]),
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_param_groups_with_their_own_settings_match_torch(name):
+    kwargs, groups = GROUP_SETTINGS[name]
+    (W, b, _, opt), (tW, tb, _, topt) = _run_both(name, kwargs, groups=groups)
+    for ours, theirs in zip(opt.param_groups, topt.param_groups):
+        for key, value in ours.items():
+            if key in theirs and key != "params":
+                assert value == theirs[key], key
+    assert_rel_close(W.data, tW.detach().numpy())
+    assert_rel_close(b.data, tb.detach().numpy())
+    for ours, theirs in ((opt.state[W], topt.state[tW]), (opt.state[b], topt.state[tb])):
+        for key, value in theirs.items():
+            value = value.detach().numpy() if torch.is_tensor(value) else value
+            assert_rel_close(np.asarray(ours[key], dtype=np.float64), value)
+
+
+def test_adagrad_accumulator_starts_from_the_constructor_value_in_every_group():
+    """PyTorch fills the sum from the constructor's value, not the group's (0.9 after a step, not 0.9293)."""
+    p, q = Parameter(np.array([1.0])), Parameter(np.array([1.0]))
+    opt = optim.Adagrad([{"params": [p], "initial_accumulator_value": 5.0}, {"params": [q]}],
+                        lr=0.1)
+    tp, tq = torch.ones(1, requires_grad=True), torch.ones(1, requires_grad=True)
+    topt = torch.optim.Adagrad([{"params": [tp], "initial_accumulator_value": 5.0},
+                                {"params": [tq]}], lr=0.1)
+    p.grad, tp.grad = np.array([1.0]), torch.ones(1)
+    opt.step()
+    topt.step()
+    assert p.data[0] == pytest.approx(1 - 0.1 / (1 + 1e-10), rel=1e-15)  # 0.9 up to eps
+    assert_rel_close(p.data, tp.detach().numpy(), rel=1e-15)
+    np.testing.assert_array_equal(opt.state[p]["sum"], [1.0])
+
+
+def test_radam_takes_momentum_steps_until_the_variance_is_rectifiable():
+    from dlcourse.optim.radam import radam_rectification
+    rhos = [radam_rectification(t, 0.999)[0] for t in range(1, 8)]
+    assert [r > 5 for r in rhos] == [False] * 5 + [True] * 2
+    p = Parameter(np.array([1.0]))
+    opt = optim.RAdam([p], lr=0.1)
+    p.grad = np.array([2.0])
+    opt.step()
+    # m̂_1 = g, so the first step is lr·g whatever v is
+    assert p.data[0] == pytest.approx(1.0 - 0.1 * 2.0, rel=1e-15)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -25,7 +25,8 @@ from dlcourse.viz import (  # noqa: E402
     plot_learning_rate_panel,
     plot_loss_curves,
 )
-from dlcourse.descent.animation import frame_steps  # noqa: E402
+from dlcourse.descent.animation import descent_frames, frame_steps  # noqa: E402
+from dlcourse.descent.figure import FONTSIZE, DescentFigure  # noqa: E402
 from dlcourse.viz.boundaries import decision_regions  # noqa: E402
 
 
@@ -175,6 +176,71 @@ def test_animation_formats(tmp_path, ravine_paths):
         with pytest.raises(RuntimeError, match="needs ffmpeg"):
             animate_descent("ravine", ravine_paths, mp4, dpi=30)
         assert not mp4.exists()
+
+
+def frames_of(objective, paths, **kwargs):
+    """(step, title, legend texts, axes count, texts' extents, figure's box) of every frame."""
+    rows = []
+    for figure, step in descent_frames(objective, paths, **kwargs):
+        figure.fig.canvas.draw()
+        renderer = figure.fig.canvas.get_renderer()
+        titles = [figure.title, figure.map_ax.title, figure.loss_ax.title]
+        rows.append(dict(step=step, title=figure.title.get_text(), legend=[t.get_text() for t in figure.legend.get_texts()],
+                         axes=len(figure.fig.axes), extents=[t.get_window_extent(renderer) for t in titles],
+                         box=figure.fig.bbox, figure=figure))
+    return rows
+
+
+def test_animation_titles_stay_inside_every_frame(ravine_paths):
+    for frame in frames_of("ravine", ravine_paths, stride=6):
+        for extent in frame["extents"]:
+            assert extent.width > 0
+            assert frame["box"].x0 <= extent.x0 and extent.x1 <= frame["box"].x1
+            assert frame["box"].y0 <= extent.y0 and extent.y1 <= frame["box"].y1
+        assert frame["title"] == f"ravine: step {frame['step']} of 12"
+
+
+def test_animation_legend_gives_the_loss_at_each_frame(ravine_paths):
+    frames = frames_of("ravine", ravine_paths, stride=6)
+    assert [f["step"] for f in frames] == [0, 6, 12]
+    for frame in frames:
+        assert frame["legend"] == [f"{label}: loss {path.losses[frame['step']]:.3g}"
+                                   for label, path in ravine_paths.items()]
+    assert frames[0]["legend"] != frames[-1]["legend"]
+
+
+def test_animation_frames_have_the_loss_panel(ravine_paths, tmp_path):
+    frames = descent_frames("ravine", ravine_paths, stride=4)
+    for figure, step in frames:
+        assert len(figure.fig.axes) == 2
+        for label, path in ravine_paths.items():
+            np.testing.assert_array_equal(figure.loss_lines[label].get_ydata(), path.losses[: step + 1])
+            np.testing.assert_array_equal(np.column_stack(figure.path_lines[label].get_data()),
+                                          path.points[: step + 1])
+    assert figure.loss_ax.get_xlabel() == "step" and figure.map_ax.get_xlabel()
+    out = animate_descent("ravine", ravine_paths, tmp_path / "ravine.gif", dpi=20)
+    with Image.open(out) as gif:  # the map and the loss panel side by side: wider than tall
+        assert gif.size == (240, 104)
+
+
+def test_rosenbrock_paths_are_told_apart_and_the_legend_is_readable():
+    paths = compare_optimizers("rosenbrock", steps=60)
+    figure = DescentFigure("rosenbrock", paths)
+    styles = [(line.get_marker(), line.get_linestyle()) for line in figure.path_lines.values()]
+    assert len(set(styles)) == len(paths) == 5
+    assert figure.map_ax.get_legend() is None  # the legend hides no path
+    assert figure.legend.axes is figure.loss_ax and figure.legend.get_frame().get_alpha() < 1
+    assert all(text.get_fontsize() >= FONTSIZE >= 12 for text in figure.legend.get_texts())
+    assert figure.title.get_fontsize() > FONTSIZE
+    ax = plot_descent_2d("rosenbrock", paths)
+    assert len({(line.get_marker(), line.get_linestyle()) for line in ax.get_lines()[1:6]}) == 5
+
+
+def test_one_dimensional_animation_draws_the_curve_and_the_losses(tmp_path):
+    path = run_descent("square", gd(0.8), 5, start=[-4.0], label="step 0.8")
+    figure, step = next(descent_frames("square", {"step 0.8": path}))
+    assert step == 0 and len(figure.fig.axes) == 2
+    np.testing.assert_array_equal(figure.path_lines["step 0.8"].get_xydata(), [[-4.0, 16.0]])
 
 
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "gelu"])

@@ -4,7 +4,7 @@ from dlcourse.grading.pipeline import Course
 from dlcourse.grading.report import write_report
 from dlcourse.grading.release import find_root
 
-HELP = "write autograde/reports/<chapter>/report.html: scores, pass rates, failures, flags"
+HELP = "write autograde/reports/<chapter>/report.html: scores, pass rates, failures, flags, similar cells"
 
 
 def add_arguments(parser):

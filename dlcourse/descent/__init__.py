@@ -9,8 +9,10 @@ module                 what it holds
 ``paths``              ``run_descent``: θ.grad ← ∇f(θ); optimizer.step(), recorded
                        as a ``DescentPath``; ``GradientDescent``, the plain rule
 ``presets``            optimizers by short name and the learning rates that suit
-                       each test function (what ``dlcourse plot`` uses)
+                       each test function (what ``dlcourse plot`` uses);
+                       ``descent_paths`` runs several from one start
 ``pictures``           paths on curves and contour maps, optimizers side by side
+``figure``             the paths beside the loss against the step, as projected
 ``animation``          the paths growing one step per frame (GIF, MP4); these two
                        are also importable from :mod:`dlcourse.viz`
 =====================  ==============================================================
@@ -44,6 +46,7 @@ from dlcourse.descent.presets import (
     compare_optimizers,
     default_lr,
     default_steps,
+    descent_paths,
     make_optimizer,
 )
 
@@ -52,5 +55,5 @@ __all__ = [
     "HousePriceMSE", "Objective", "Ravine", "Rosenbrock", "Saddle", "SingleWeightSquaredError",
     "Square", "get_objective", "DescentPath", "GradientDescent", "run_descent",
     "DEFAULT_OPTIMIZERS", "OPTIMIZERS", "available_optimizers", "compare_optimizers",
-    "default_lr", "default_steps", "make_optimizer",
+    "default_lr", "default_steps", "descent_paths", "make_optimizer",
 ]

@@ -15,6 +15,14 @@ from dlcourse.viz._figure import new_axes, new_figure
 #: what the four panels of ``plot_learning_rate_panel`` show, in order
 PANEL_TITLES = ("too small", "about right", "too large", "divergent")
 
+#: (marker, line style) of the i-th path, cycling: paths that overlap stay apart
+PATH_STYLES = (("o", "-"), ("s", "--"), ("^", "-."), ("D", ":"), ("v", "-"), ("P", "--"), ("X", "-."))
+
+
+def path_style(i):
+    """The marker and line style of the ``i``-th path."""
+    return PATH_STYLES[i % len(PATH_STYLES)]
+
 
 def _curve_range(objective, points, pad=0.05):
     low, high = objective.domain[0]
@@ -122,10 +130,12 @@ def plot_descent_2d(objective, paths, ax=None, levels=30, grid=200, minima=True)
     paths = as_path_dict(paths)
     ax = new_axes() if ax is None else ax
     draw_contours(objective, ax, levels=levels, grid=grid, minima=minima)
-    for label, path in paths.items():
+    for i, (label, path) in enumerate(paths.items()):
         points = np.asarray(path.points, dtype=np.float64)
+        marker, style = path_style(i)
         # a marker at every step up to 50 steps, then at every k-th step
-        ax.plot(points[:, 0], points[:, 1], "o-", ms=3, lw=1.2, markevery=max(1, len(points) // 50),
+        ax.plot(points[:, 0], points[:, 1], marker=marker, linestyle=style, ms=3, lw=1.2,
+                markevery=max(1, len(points) // 50),
                 label=path_label(label, path))
     if paths:
         start = np.asarray(next(iter(paths.values())).points[0], dtype=np.float64)

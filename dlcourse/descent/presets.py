@@ -73,15 +73,59 @@ def available_optimizers():
     return [name for name, (cls, _, _) in OPTIMIZERS.items() if hasattr(optim, cls)]
 
 
-def make_optimizer(name, lr):
-    """A factory ``params -> optimizer`` for the short ``name`` at rate ``lr``."""
+#: the β a slider can set: momentum β (SGD with momentum, Nesterov, momentum
+#: as an EMA), β₁ (Adam's first moment) and β₂ (Adam's second moment, and the
+#: decay of RMSprop's and MaxProp's running averages of the gradient's size)
+BETAS = {"momentum": 0.9, "beta1": 0.9, "beta2": 0.999}
+
+
+def check_betas(betas):
+    """``{"momentum": β, "beta1": β₁, "beta2": β₂}`` (any subset) with each β in [0, 1)."""
+    betas = dict(betas or {})
+    unknown = sorted(set(betas) - set(BETAS))
+    if unknown:
+        raise ValueError(f"unknown β {', '.join(map(repr, unknown))}; choose from: {', '.join(BETAS)}")
+    for key, value in betas.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
+                or not 0 <= value < 1:
+            raise ValueError(f"{key} must be a number in [0, 1); got {value!r}")
+    return {key: float(value) for key, value in betas.items()}
+
+
+def optimizer_kwargs(name, betas=None):
+    """The keyword arguments of optimizer ``name``, with the given ``betas`` applied."""
+    cls_name, kwargs, _ = OPTIMIZERS[name]
+    kwargs = dict(kwargs)
+    betas = check_betas(betas)
+    if "momentum" in kwargs and "momentum" in betas:
+        kwargs["momentum"] = betas["momentum"]
+    if cls_name in ("Adam", "AdamW", "Adamax", "NAdam") and ({"beta1", "beta2"} & set(betas)):
+        kwargs["betas"] = (betas.get("beta1", BETAS["beta1"]), betas.get("beta2", BETAS["beta2"]))
+    if cls_name == "RMSprop" and "beta2" in betas:
+        kwargs["alpha"] = betas["beta2"]
+    if cls_name == "MaxProp" and "beta2" in betas:
+        kwargs["beta"] = betas["beta2"]
+    return kwargs
+
+
+def check_optimizer_name(name):
+    """Raise a clear error unless ``name`` is an optimizer of ``available_optimizers()``."""
     import dlcourse.optim as optim  # noqa: PLC0415
 
     if name not in OPTIMIZERS or not hasattr(optim, OPTIMIZERS[name][0]):
         raise ValueError(f"unknown optimizer {name!r}; choose from: {', '.join(available_optimizers())}")
+    return name
+
+
+def make_optimizer(name, lr, betas=None):
+    """A factory ``params -> optimizer`` for the short ``name`` at rate ``lr``
+    (and the momentum β / β₁ / β₂ of ``betas``, see ``optimizer_kwargs``)."""
+    import dlcourse.optim as optim  # noqa: PLC0415
+
+    check_optimizer_name(name)
     check_lr(lr)
-    cls_name, kwargs, _ = OPTIMIZERS[name]
-    cls = getattr(optim, cls_name)
+    cls = getattr(optim, OPTIMIZERS[name][0])
+    kwargs = optimizer_kwargs(name, betas)
     return lambda params: cls(params, lr=lr, **kwargs)
 
 
@@ -107,15 +151,20 @@ def default_steps(objective):
     return SETTINGS.get(get_objective(objective).name, {}).get("steps", 100)
 
 
-def compare_optimizers(objective, optimizers=None, lr=None, steps=None, start=None):
+def descent_paths(objective, optimizers=None, lr=None, betas=None, start=None, steps=None):
     """Run several optimizers on ``objective`` from the same start.
 
     ``optimizers`` is a list of short names (default: ``DEFAULT_OPTIMIZERS``);
     ``lr`` is one rate for all, a dict ``{name: rate}`` or None for the
-    defaults of ``SETTINGS``. Returns ``{"name (lr …)": DescentPath}``.
+    defaults of ``SETTINGS``; ``betas`` sets momentum β / β₁ / β₂
+    (``optimizer_kwargs``); ``steps`` defaults to the objective's own.
+    Returns ``{name: DescentPath}``, each path labelled ``"name (lr …)"``,
+    with ``points`` of shape ``(steps + 1, d)`` unless it diverged.
     """
     objective = get_objective(objective)
     names = list(optimizers or DEFAULT_OPTIMIZERS[objective.dim])
+    for name in names:
+        check_optimizer_name(name)
     steps = default_steps(objective) if steps is None else steps
     paths = {}
     for name in names:
@@ -124,5 +173,11 @@ def compare_optimizers(objective, optimizers=None, lr=None, steps=None, start=No
         else:
             rate = default_lr(objective, name) if lr is None else lr
         label = f"{name} (lr {rate:g})"
-        paths[label] = run_descent(objective, make_optimizer(name, rate), steps, start=start, label=label)
+        paths[name] = run_descent(objective, make_optimizer(name, rate, betas), steps, start=start, label=label)
     return paths
+
+
+def compare_optimizers(objective, optimizers=None, lr=None, steps=None, start=None):
+    """``descent_paths`` keyed by each path's label: ``{"name (lr …)": DescentPath}``."""
+    paths = descent_paths(objective, optimizers, lr=lr, start=start, steps=steps)
+    return {path.label: path for path in paths.values()}

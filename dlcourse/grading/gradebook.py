@@ -12,12 +12,18 @@ The extra table is invisible to nbgrader, whose gradebook, formgrader and
 ``nbgrader export`` keep working on the same database.
 """
 
+import datetime
 import json
+import os
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import nbformat
+from nbformat.v4 import new_output
 from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.utils import parse_utc
 from sqlalchemy import exc, text
 
 _SCHEMA = """
@@ -129,15 +135,20 @@ def save(gradebook, outcome, timestamp=None):
 
 def _save(gradebook, outcome, timestamp):
     db = gradebook.db
-    gradebook.update_or_create_student(outcome.student)
+    student = gradebook.update_or_create_student(outcome.student)
+    if not student.first_name and not student.last_name:
+        # formgrader lists students by name: one it does not know is listed by id, not "None"
+        student.last_name, student.first_name = outcome.student, ""
     if timestamp:
         gradebook.update_or_create_submission(outcome.chapter, outcome.student, timestamp=timestamp)
     else:
         gradebook.update_or_create_submission(outcome.chapter, outcome.student)
-    for cell in outcome.cells:
-        grade = gradebook.find_grade(cell.grade_id, outcome.chapter, outcome.chapter, outcome.student)
-        grade.auto_score = cell.points
-        grade.needs_manual_grade = cell.points is None or grade.manual_score is not None
+    points = {cell.grade_id: cell.points for cell in outcome.cells}
+    for grade_id, _ in assignment_cells(gradebook, outcome.chapter):
+        # every test cell of the chapter gets its score, 0 for one the outcome lacks
+        grade = gradebook.find_grade(grade_id, outcome.chapter, outcome.chapter, outcome.student)
+        grade.auto_score = points.get(grade_id, 0.0)
+        grade.needs_manual_grade = grade.auto_score is None or grade.manual_score is not None
     db.execute(text("DELETE FROM dlcourse_results WHERE assignment = :a AND student = :s"),
                {"a": outcome.chapter, "s": outcome.student})
     db.execute(text(
@@ -148,6 +159,52 @@ def _save(gradebook, outcome, timestamp):
             "cells": json.dumps([c.__dict__ for c in outcome.cells]), "error": outcome.error,
             "seconds": outcome.seconds, "t": time.time()})
     db.commit()
+
+
+TIMESTAMP_FILE = "timestamp.txt"
+
+
+def submission_timestamp(folder):
+    """When the submission in ``folder`` was handed in: its ``timestamp.txt`` (nbgrader's);
+    where it has none (a download unpacked by hand), the time its newest file was written,
+    saved as its ``timestamp.txt`` so that formgrader reads the same time. None for no folder."""
+    folder = Path(folder)
+    path = folder / TIMESTAMP_FILE
+    try:
+        return parse_utc(path.read_text().strip())
+    except (ValueError, OSError):
+        pass
+    try:
+        newest = max((p.stat().st_mtime for p in folder.rglob("*") if p.is_file() and p != path),
+                     default=folder.stat().st_mtime)
+    except OSError:
+        return None
+    stamp = datetime.datetime.fromtimestamp(newest, datetime.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M:%S.%f UTC")
+    try:
+        path.write_text(stamp + "\n")
+    except OSError:
+        pass
+    return parse_utc(stamp)
+
+
+def write_placeholder(folder, release_nb, outcome):
+    """The graded notebook of a submission that could not run (unreadable, missing, killed):
+    the released notebook with each test cell's message, so that formgrader lists it as
+    graded (it wants a graded folder) and its feedback can be generated."""
+    nb = nbformat.from_dict(json.loads(json.dumps(release_nb)))
+    messages = {cell.grade_id: cell.message for cell in outcome.cells}
+    for cell in nb.cells:
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        if cell.get("cell_type") == "code":
+            cell.outputs = []
+            if grade_id in messages:
+                cell.outputs = [new_output("stream", name="stdout", text=messages[grade_id] + "\n")]
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{outcome.chapter}.ipynb.tmp"
+    nbformat.write(nb, tmp)
+    os.replace(tmp, folder / f"{outcome.chapter}.ipynb")
 
 
 def forget(gradebook, chapter, students=None):
@@ -185,4 +242,5 @@ def assignment_cells(gradebook, chapter):
 
 
 __all__ = ["CellGrade", "MissingEntry", "Outcome", "assignment_cells", "forget",
-           "graded_students", "load", "open_gradebook", "save"]
+           "graded_students", "load", "open_gradebook", "save", "submission_timestamp",
+           "write_placeholder"]

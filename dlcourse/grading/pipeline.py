@@ -35,12 +35,11 @@ from multiprocessing.connection import wait
 from pathlib import Path
 
 import nbformat
-from nbgrader.utils import parse_utc
 from tqdm import tqdm
 
 from dlcourse.checks.core import HIDDEN_FILE
 from dlcourse.grading import gradebook as store
-from dlcourse.grading import judge, sandbox
+from dlcourse.grading import judge, sandbox, similarity
 from dlcourse.grading.sanitize import SourceCells, Unreadable, prepare
 from dlcourse.grading.worker import Task, task_fields, worker_main
 
@@ -114,6 +113,7 @@ class Run:
     skipped: list = field(default_factory=list)   # already graded
     isolated: bool = False
     seconds: float = 0.0
+    review: similarity.ClassReview = None  # alike solution cells, for review
 
     @property
     def failed(self):
@@ -148,11 +148,7 @@ def find_submissions(course, chapter, students=None):
 
 
 def _timestamp(folder):
-    path = folder / "timestamp.txt"
-    try:
-        return parse_utc(path.read_text().strip()) if path.is_file() else None
-    except (ValueError, OSError):
-        return None
+    return store.submission_timestamp(folder)
 
 
 # -- running -----------------------------------------------------------------------------
@@ -442,6 +438,7 @@ class Grader:
             run.skipped = [s for s, _, _ in submissions if s in done]
             pending = deque(s for s in submissions if s[0] not in done)
             self.source_cells = SourceCells(gradebook)
+            run.review = similarity.review_class(self.course, self.chapter) if pending else None
             self._grade(pending, gradebook, run)
         finally:
             gradebook.close()
@@ -453,11 +450,16 @@ class Grader:
         running = {}
         failed = 0
 
-        def record(outcome, timestamp=None):
+        def record(outcome, timestamp=None, placeholder=False):
             nonlocal failed
+            if run.review is not None:
+                outcome.flags += [f for f in run.review.flags(outcome.student) if f not in outcome.flags]
             if outcome.gradeable:
                 try:
                     store.save(gradebook, outcome, timestamp)
+                    if placeholder:  # no graded notebook came back: formgrader still needs one
+                        store.write_placeholder(self.course.autograded / outcome.student / self.chapter,
+                                                self.release_nb, outcome)
                 except Exception as error:  # reported in the summary; a rerun tries again
                     outcome.status, outcome.error = "error", f"gradebook: {error}"
             if not outcome.gradeable:
@@ -487,7 +489,7 @@ class Grader:
                         del running[sentinel]
                         record(_zero(gradebook, slot.task.student, self.chapter, "timeout",
                                      slot.flags + ["timeout: the worker was killed"],
-                                     "the notebook exceeded its time limit"), _timestamp(slot.path))
+                                     "the notebook exceeded its time limit"), _timestamp(slot.path), True)
         finally:
             for slot in running.values():
                 slot.process.kill()
@@ -498,7 +500,8 @@ class Grader:
         student, path, flags = submission
         folder = self.course.submitted / student / self.chapter
         if path is None:
-            record(_zero(gradebook, student, self.chapter, "missing", flags, flags[0]))
+            record(_zero(gradebook, student, self.chapter, "missing", flags, flags[0]),
+                   _timestamp(folder), True)
             return
         try:
             prepared = store.retrying(
@@ -512,7 +515,7 @@ class Grader:
             if not isinstance(error, Unreadable):
                 error = f"it could not be prepared ({type(error).__name__}: {error})"
             record(_zero(gradebook, student, self.chapter, "unreadable",
-                         flags + [f"unreadable: {error}"], str(error)), _timestamp(folder))
+                         flags + [f"unreadable: {error}"], str(error)), _timestamp(folder), True)
             return
         task = self._new_task(student, prepared.notebook, submitted=folder, plans=self.plans)
         slot = _Slot(self._start(task), task, time.monotonic(), prepared.findings,
@@ -596,6 +599,8 @@ def summary_table(run):
                  + (f"; {len(run.skipped)} already graded (use --force to regrade)" if run.skipped else ""))
     lines.append("file-system isolation: " + ("on (an allow-list box: private root, PID and network namespaces, process and disk limits)" if run.isolated
                  else "OFF - this system does not allow namespaces; kernels can read the course files"))
+    if run.review is not None and run.review.summary():
+        lines.append(run.review.summary())
     if run.failed:
         lines.append("could not grade: " + ", ".join(f"{o.student} ({o.error})" for o in run.failed))
     return "\n".join(lines)

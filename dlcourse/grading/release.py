@@ -5,6 +5,8 @@ The release is nbgrader's own ``generate_assignment``: it replaces every
 ``NotImplementedError``, removes ``### BEGIN HIDDEN TESTS`` blocks, clears
 outputs, locks the test cells and records their checksums in the gradebook
 (which is what lets autograding restore a test cell a student deleted).
+Every graded test cell and answer cell is then tagged ``raises-exception``, so
+that Run All in JupyterLab goes on past a failing test to the end of the chapter.
 Generation is deterministic, so a stale ``course/`` is detected by
 generating afresh and comparing.
 """
@@ -22,6 +24,7 @@ import nbformat
 CHAPTER_PATTERN = re.compile(r"^ch\d\d-[a-z0-9-]+$")
 SOURCE_DIR = "solutions"
 RELEASE_DIR = "course"
+CONTINUE_TAG = "raises-exception"
 
 
 class ReleaseError(RuntimeError):
@@ -93,13 +96,32 @@ def release(root=None, selected=None, db_url=None):
             errors = [line for line in done.stderr.splitlines() if "ERROR" in line or "Error" in line]
             detail = "\n".join(errors[-15:]) or done.stderr[-2000:]
             raise ReleaseError(f"nbgrader could not release {chapter}:\n{detail}")
+        _tag_test_cells(produced)
     return selected
+
+
+def _may_fail(cell):
+    meta = cell.metadata.get("nbgrader", {})
+    return cell.cell_type == "code" and (meta.get("grade") or meta.get("solution"))
+
+
+def _tag_test_cells(path):
+    """Tag the graded test cells and the answer cells ``raises-exception``: a failing check
+    or an unfinished answer is what the student should see, not a reason for Run All to
+    stop before the rest of the chapter."""
+    notebook = nbformat.read(path, as_version=4)
+    for cell in filter(_may_fail, notebook.cells):
+        tags = cell.metadata.setdefault("tags", [])
+        if CONTINUE_TAG not in tags:
+            tags.append(CONTINUE_TAG)
+    nbformat.write(notebook, path)
 
 
 def _comparable(path):
     notebook = nbformat.read(path, as_version=4)
     cells = [
-        (cell.cell_type, cell.source, cell.metadata.get("nbgrader"), cell.get("outputs", []))
+        (cell.cell_type, cell.source, cell.metadata.get("nbgrader"), cell.metadata.get("tags", []),
+         cell.get("outputs", []))
         for cell in notebook.cells
     ]
     return cells, notebook.metadata.get("kernelspec")

@@ -3,30 +3,60 @@
 It shows the score distribution, each exercise's pass rate and mean points,
 the most common failure messages (the line of each that says what went wrong), and
 the submissions that timed out, crashed, ran out of memory, could not be read
-or were flagged for review.
+or were flagged for review, the solution cells alike enough to be copies (the two
+snippets side by side; see :mod:`dlcourse.grading.similarity`), and a roster linking
+each student's feedback page.
 """
 
 import html
+import math
 from collections import Counter
 from pathlib import Path
+from urllib.parse import quote
 
 import matplotlib
 
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402  (after choosing the backend)
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from dlcourse.grading import gradebook as store  # noqa: E402
+from dlcourse.grading import similarity  # noqa: E402
+
+
+def score_bins(top):
+    """Bin edges for integer scores 0..ceil(top): one bar per integer, centred on it."""
+    return [k - 0.5 for k in range(int(math.ceil(top)) + 2)]
 
 
 def plot_scores(outcomes, ax):
-    """Histogram of total scores."""
+    """Histogram of total scores: one bar per integer score, whole numbers of students."""
     scores = [o.score for o in outcomes]
-    top = max((o.max_score for o in outcomes), default=1.0) or 1.0
-    ax.hist(scores, bins=min(20, max(5, len(scores))), range=(0, top), color="#4c72b0", edgecolor="white")
+    top = max([o.max_score for o in outcomes] + scores + [1.0])
+    ax.hist(scores, bins=score_bins(top), color="#4c72b0", edgecolor="white")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(-0.5, math.ceil(top) + 0.5)
     ax.set_xlabel("score")
     ax.set_ylabel("students")
     ax.set_title("score distribution")
     return ax
+
+
+def feedback_link(outcome, chapter):
+    """The feedback page of a student, relative to ``reports/<chapter>/report.html``."""
+    return "../../feedback/" + "/".join(quote(part) for part in (outcome.student, chapter, f"{chapter}.html"))
+
+
+def roster(outcomes, chapter):
+    """The roster table: each student's status, score and flags, with a link to their feedback."""
+    esc = html.escape
+    rows = "".join(
+        f"<tr><td><a href='{esc(feedback_link(o, chapter))}'>{esc(o.student)}</a></td>"
+        f"<td>{esc(o.status)}</td><td>{o.score:g} / {o.max_score:g}</td>"
+        f"<td>{esc('; '.join(o.flags))}</td></tr>" for o in outcomes)
+    return ("<h2>Roster</h2><table><tr><th>student</th><th>status</th><th>score</th>"
+            f"<th>flags</th></tr>{rows}</table>")
 
 
 def exercise_stats(outcomes):
@@ -72,6 +102,25 @@ def common_failures(outcomes, count=10):
     return lines.most_common(count)
 
 
+def similarity_section(review):
+    """The HTML of the similar-cells section: one row per pair, the two cells side by side."""
+    esc = html.escape
+    rows = "".join(
+        f"<tr><td>{esc(student)}</td><td>{esc(exercise)}</td><td>copies the reference via inspect</td>"
+        "<td colspan='2'></td></tr>"
+        for student, exercises in sorted(review.inspect.items()) for exercise in exercises)
+    rows += "".join(
+        f"<tr><td>{esc(m.student)}</td><td>{esc(m.exercise)}</td><td>{m.similarity:.2f} "
+        f"similar to {esc(m.other)}</td><td><pre>{esc(m.code)}</pre></td>"
+        f"<td><pre>{esc(m.other_code)}</pre></td></tr>" for m in review.matches)
+    return ("<h2>Similar solution cells (for review; no points are taken)</h2>"
+            + (f"<p>Cells compared after names, literals, comments and layout are normalised; "
+               f"pairs at or above {similarity.THRESHOLD:g} (Jaccard index of winnowed "
+               f"{similarity.K}-gram fingerprints) are listed.</p>"
+               "<table><tr><th>student</th><th>exercise</th><th>similarity</th><th>their cell</th>"
+               f"<th>the other cell</th></tr>{rows}</table>" if rows else "<p>none</p>"))
+
+
 def _save(figure, path):
     figure.tight_layout()
     figure.savefig(path, dpi=100)
@@ -103,6 +152,7 @@ def write_report(course, chapter):
         f"<tr><td>{esc(o.student)}</td><td>{esc(o.status)}</td><td>{o.score:g}</td>"
         f"<td>{esc('; '.join(o.flags))}</td></tr>"
         for o in outcomes if o.status != "graded" or o.flags)
+    review = similarity.review_class(course, chapter)
     mean = sum(o.score for o in outcomes) / len(outcomes) if outcomes else 0.0
     page = (f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{esc(chapter)} report</title>"
             "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}"
@@ -114,7 +164,8 @@ def write_report(course, chapter):
             f"{rows}</table><h2>Most common failure messages</h2>"
             "<table><tr><th>students</th><th>message</th></tr>"
             f"{failures}</table><h2>Timed out, crashed or flagged</h2><table><tr><th>student</th>"
-            f"<th>status</th><th>score</th><th>flags</th></tr>{attention}</table></body></html>")
+            f"<th>status</th><th>score</th><th>flags</th></tr>{attention}</table>"
+            f"{similarity_section(review)}{roster(outcomes, chapter)}</body></html>")
     path = folder / "report.html"
     path.write_text(page, encoding="utf-8")
     return path

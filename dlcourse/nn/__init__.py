@@ -20,6 +20,7 @@ from dlcourse.nn.conv import Conv2d
 from dlcourse.nn.pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
 from dlcourse.nn.flatten import Flatten
 from dlcourse.nn.blocks import InceptionBlock, ResidualBlock
+from dlcourse.nn import utils
 
 __all__ = [
     "Parameter", "Module", "Sequential", "Linear",

@@ -15,6 +15,7 @@ from dlcourse.optim.adadelta import Adadelta
 from dlcourse.optim.adam import Adam, AdamW
 from dlcourse.optim.adamax import Adamax
 from dlcourse.optim.nadam import NAdam
+from dlcourse.optim.radam import RAdam
 from dlcourse.optim.momentum_ema import MomentumEMA
 from dlcourse.optim.nesterov import NesterovMomentum
 from dlcourse.optim.maxprop import MaxProp
@@ -33,6 +34,7 @@ __all__ = [
     "AdamW",
     "Adamax",
     "NAdam",
+    "RAdam",
     "MomentumEMA",
     "NesterovMomentum",
     "MaxProp",

@@ -57,12 +57,14 @@ class Adagrad(Optimizer):
                         initial_accumulator_value=initial_accumulator_value, eps=eps,
                         maximize=maximize, eps_inside_sqrt=eps_inside_sqrt)
         super().__init__(params, defaults)
-        # as PyTorch, the accumulator exists from the start, not from the first step
+        # as PyTorch, the accumulator exists from the start, not from the first step,
+        # and starts at the optimizer's initial_accumulator_value even in a group
+        # that names its own (PyTorch fills it from the constructor's argument)
         for group in self.param_groups:
             for p in group["params"]:
                 self.state[p] = {
                     "step": 0,
-                    "sum": np.full_like(p.data, group["initial_accumulator_value"]),
+                    "sum": np.full_like(p.data, initial_accumulator_value),
                 }
 
     def _check_hyperparameters(self, group):

@@ -18,6 +18,7 @@ from dlcourse.optim.adadelta import adadelta_step
 from dlcourse.optim.adam import adam_step
 from dlcourse.optim.adamax import adamax_step
 from dlcourse.optim.nadam import nadam_step
+from dlcourse.optim.radam import radam_step
 from dlcourse.optim.momentum_ema import momentum_ema_step
 from dlcourse.optim.nesterov import nesterov_lookahead, nesterov_step, nesterov_update
 from dlcourse.optim.maxprop import maxprop_step
@@ -31,6 +32,7 @@ __all__ = [
     "adam_step",
     "adamax_step",
     "nadam_step",
+    "radam_step",
     "momentum_ema_step",
     "nesterov_step",
     "nesterov_lookahead",

@@ -1,6 +1,7 @@
 """The pictures a teacher shows: gradient descent on curves and contour maps,
 optimizers side by side, animations, loss curves, activation functions and
-decision boundaries.
+decision boundaries, and the descent explorer a teacher moves in class
+(``descent_explorer``).
 
 Every plot takes ``ax=None`` (a new figure is made only when none is given)
 and returns the axes (the figure, for multi-panel plots). No pyplot state is
@@ -16,8 +17,10 @@ from dlcourse.viz.cnn import plot_filters, plot_feature_maps, plot_heatmap, plot
 
 _DESCENT_PICTURES = {"plot_descent_1d": "pictures", "plot_descent_2d": "pictures",
                      "plot_learning_rate_panel": "pictures", "animate_descent": "animation"}
+# the interactive figure needs ipywidgets: imported on first use too
+_INTERACTIVE = ("descent_explorer", "DescentExplorer")
 
-__all__ = [*_DESCENT_PICTURES, "plot_loss_curves", "plot_activation",
+__all__ = [*_DESCENT_PICTURES, *_INTERACTIVE, "plot_loss_curves", "plot_activation",
            "plot_decision_boundary", "plot_filters", "plot_feature_maps", "plot_heatmap",
            "plot_images"]
 
@@ -29,4 +32,8 @@ def __getattr__(name):
         import importlib
 
         return getattr(importlib.import_module(f"dlcourse.descent.{_DESCENT_PICTURES[name]}"), name)
+    if name in _INTERACTIVE:
+        from dlcourse.viz import interactive  # noqa: PLC0415
+
+        return getattr(interactive, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
