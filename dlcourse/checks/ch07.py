@@ -29,18 +29,20 @@ from dlcourse.checks.core import (
 )
 
 __all__ = [
-    "chosen_schedule",
+    "choose_schedule",
     "exponential_decay",
     "gd_losses",
     "inverse_time_decay",
     "line_search_step",
     "step_decay",
+    "run_scheduler",
     "warmup_cosine",
 ]
 
 #: the training run of the last exercise: f(w) = ½ Σ_i a_i w_i², from w_0 = 1
 CURVATURES = np.array([1.0, 4.0, 16.0, 60.0])
 RUN_STEPS = 100
+RUN_LR0 = 0.04
 SCHEDULE_NAMES = ("constant", "step", "cosine")
 
 
@@ -90,42 +92,75 @@ def run_schedules():
     """The three rate sequences of the last exercise (RUN_STEPS steps each)."""
     t = np.arange(RUN_STEPS)
     return {
-        "constant": np.full(RUN_STEPS, 0.03),
-        "step": 0.033 * 0.5 ** (t // 25),
-        "cosine": 0.001 + (0.033 - 0.001) * (1 + np.cos(np.pi * t / RUN_STEPS)) / 2,
+        "constant": np.full(RUN_STEPS, RUN_LR0),
+        "step": RUN_LR0 * 0.5 ** (t // 25),
+        "cosine": 0.001 + (RUN_LR0 - 0.001) * (1 + np.cos(np.pi * t / RUN_STEPS)) / 2,
     }
+
+
+_SCHEDULER_MODULES = ("base", "closed_form", "cosine", "cyclic", "decay", "multiplicative", "notes",
+                      "plateau", "sequential")
 
 
 def _references():
     return (_ref_step_decay, _ref_exponential_decay, _ref_inverse_time_decay,
             _ref_line_search_step, _ref_gd_losses,
-            *library_functions("dlcourse.optim.lr_scheduler.closed_form",
+            *library_functions(*(f"dlcourse.optim.lr_scheduler.{name}" for name in _SCHEDULER_MODULES),
                                "dlcourse.optim.line_search"))
 
 
-class Quadratic:
-    """f(x) = ½ Σ a_i x_i² − Σ b_i x_i, shown by its coefficients in messages."""
-
-    def __init__(self, a, b):
-        self.a, self.b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-
-    def __call__(self, x):
-        x = np.asarray(x, dtype=np.float64)
-        return float(0.5 * np.sum(self.a * x ** 2) - np.sum(self.b * x))
-
-    def grad(self, x):
-        return self.a * np.asarray(x, dtype=np.float64) - self.b
-
-    def __repr__(self):
-        return f"Quadratic(a={np.round(self.a, 3).tolist()}, b={np.round(self.b, 3).tolist()})"
+# -- the losses the line-search check passes (module functions, so a grader can name them) --
 
 
-def quadratic_case(rng):
-    """A random quadratic, a point, its gradient and a list of candidate rates."""
-    f = Quadratic(rng.uniform(0.5, 10, size=3), rng.normal(size=3))
-    x = rng.normal(size=3)
-    lrs = np.sort(rng.choice([1.0, 0.5, 0.3, 0.2, 0.1, 0.05, 0.01], size=4, replace=False))[::-1]
-    return (x, f.grad(x), f, lrs.tolist())
+def bowl_weights(n):
+    """The curvatures of :func:`bowl` in n dimensions: 1 up to 100, evenly on a log scale."""
+    return np.geomspace(1.0, 100.0, n) if n > 1 else np.ones(1)
+
+
+def bowl(x):
+    """f(x) = ½ Σ a_i x_i², a_i from 1 to 100: an ill-conditioned bowl."""
+    x = np.asarray(x, dtype=np.float64)
+    return float(0.5 * np.sum(bowl_weights(x.size) * x.ravel() ** 2))
+
+
+def bowl_grad(x):
+    x = np.asarray(x, dtype=np.float64)
+    return bowl_weights(x.size).reshape(x.shape) * x
+
+
+def rosenbrock(x):
+    """f(x, y) = (1 − x)² + 100 (y − x²)², minimum 0 at (1, 1)."""
+    x = np.asarray(x, dtype=np.float64)
+    return float((1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2)
+
+
+def rosenbrock_grad(x):
+    x = np.asarray(x, dtype=np.float64)
+    return np.array([-2 * (1 - x[0]) - 400 * x[0] * (x[1] - x[0] ** 2), 200 * (x[1] - x[0] ** 2)])
+
+
+def log_cosh(x):
+    """f(x) = Σ log cosh(x_i − 1): quadratic near its minimum at 1, linear far from it."""
+    x = np.asarray(x, dtype=np.float64)
+    return float(np.sum(np.logaddexp(x - 1, 1 - x) - np.log(2)))
+
+
+def log_cosh_grad(x):
+    return np.tanh(np.asarray(x, dtype=np.float64) - 1)
+
+
+LINE_SEARCH_LOSSES = {"bowl": (bowl, bowl_grad), "rosenbrock": (rosenbrock, rosenbrock_grad),
+                      "log_cosh": (log_cosh, log_cosh_grad)}
+CANDIDATE_RATES = [1.0, 0.5, 0.3, 0.2, 0.1, 0.05, 0.01, 0.003, 0.001]
+
+
+def line_search_case(rng):
+    """A loss of :data:`LINE_SEARCH_LOSSES`, a random point, its gradient and 4 candidates."""
+    name = str(rng.choice(sorted(LINE_SEARCH_LOSSES)))
+    loss, grad = LINE_SEARCH_LOSSES[name]
+    x = rng.normal(size=2 if name == "rosenbrock" else int(rng.integers(1, 5)))
+    lrs = np.sort(rng.choice(CANDIDATE_RATES, size=4, replace=False))[::-1]
+    return Case((x, grad(x), loss, lrs.tolist()), label=f"{name} at a random point")
 
 
 # -- exercises 1-3: closed forms --------------------------------------------------
@@ -180,52 +215,51 @@ def inverse_time_decay(student, hidden=False):
 # -- exercise 4: a scheduler class -------------------------------------------------
 
 
-def _two_group_optimizer(lrs):
+def run_scheduler(scheduler_class, lrs, warmup, total, eta_min, steps):
+    """Drive ``scheduler_class`` over an SGD with one parameter group per rate of ``lrs``.
+
+    Builds the optimizer, then ``scheduler_class(optimizer, warmup, total, eta_min)``; row t
+    of each result is read after t calls of ``step()``. Returns ``(last_lrs, group_lrs)``, two
+    arrays of shape (steps, len(lrs)): what ``get_last_lr()`` returned and each group's ``"lr"``.
+    """
     from dlcourse.nn import Parameter
     from dlcourse.optim import SGD
 
-    return SGD([{"params": [Parameter(np.zeros(2))], "lr": lr} for lr in lrs], lr=lrs[0])
-
-
-def _one_run(student_class, config, steps):
-    lrs, warmup, total, eta_min = config["lrs"], config["warmup"], config["total"], config["eta_min"]
-    label = (f"groups with lr {lrs}, warmup={warmup}, total={total}, eta_min={eta_min}, "
-             f"{steps} steps")
-    case = Case(label=label)
-    optimizer = _two_group_optimizer(lrs)
-    scheduler, noise = call_student(student_class, optimizer, warmup, total, eta_min,
-                                    name="WarmupCosine", case=case, forbidden=_references())
+    optimizer = SGD([{"params": [Parameter(np.zeros(2))], "lr": float(lr)} for lr in lrs], lr=float(lrs[0]))
+    scheduler = scheduler_class(optimizer, warmup, total, eta_min)
+    last, in_groups = [], []
     for t in range(steps):
-        expected = [warmup_cosine_rate(t, lr, warmup, total, eta_min) for lr in lrs]
         if t > 0:
-            _, noise = call_student(scheduler.step, name="WarmupCosine.step", case=case,
-                                    forbidden=_references())
-        got, noise = call_student(scheduler.get_last_lr, name="WarmupCosine.get_last_lr",
-                                  case=case, forbidden=_references())
-        hint = ("get_last_lr() must return one rate per parameter group, after t calls of "
-                "step(); the warm-up rate of step t is η_0 (t + 1) / warmup, so the first rate "
-                "is η_0 / warmup, and the cosine starts at t = warmup with η_0")
-        expect_close(np.asarray(got, dtype=np.float64), expected,
-                     f"get_last_lr() after {t} step() calls", case, hint=hint, noise=noise)
-        in_groups = [g["lr"] for g in optimizer.param_groups]
-        expect_close(in_groups, expected, f"the groups' 'lr' after {t} step() calls", case,
-                     hint="step() (and the constructor, for t = 0) must write the new rate "
-                          "into every group's 'lr', so the optimizer uses it")
+            scheduler.step()
+        last.append(np.asarray(scheduler.get_last_lr(), dtype=np.float64))
+        in_groups.append([group["lr"] for group in optimizer.param_groups])
+    return np.array(last), np.array(in_groups, dtype=np.float64)
 
 
-def warmup_cosine(student_class, hidden=False):
-    """``WarmupCosine(optimizer, warmup, total, eta_min=0.0)`` with ``step()`` and
-    ``get_last_lr()``; each group's η_0 is its ``lr`` at construction."""
-    configs = [
-        {"lrs": [0.1, 0.05], "warmup": 10, "total": 200, "eta_min": 0.0, "steps": 300},
-        {"lrs": [1.0, 0.3], "warmup": 1, "total": 50, "eta_min": 0.01, "steps": 120},
+def _ref_warmup_cosine_trace(lrs, warmup, total, eta_min, steps):
+    rates = np.array([[warmup_cosine_rate(t, lr, warmup, total, eta_min) for lr in lrs]
+                      for t in range(steps)])
+    return rates, rates.copy()
+
+
+def warmup_cosine(student, hidden=False):
+    """``warmup_cosine_trace(lrs, warmup, total, eta_min, steps)``: the student's
+    ``WarmupCosine`` class driven by :func:`run_scheduler` (given in the notebook)."""
+    cases = [
+        Case(([0.1], 10, 200, 0.0, 12), label="the warm-up: 10 steps up to 0.1"),
+        Case(([0.1, 0.05], 10, 200, 0.0, 300), label="two groups, warm-up 10, cosine to step 200, then flat"),
+        Case(([1.0, 0.3], 1, 50, 0.01, 120), label="warmup = 1 (no ramp), eta_min = 0.01"),
+        Case(([0.5], 5, 5 + 40, 0.002, 60), label="eta_min = 0.002 after the cosine"),
     ]
     if hidden:
-        configs += hidden_part("warmup_cosine")
-    for config in configs:
-        _one_run(student_class, config, config["steps"])
-    print(f"\u2713 WarmupCosine: {len(configs)} runs match step by step")
-    return True
+        cases += hidden_part("warmup_cosine")
+    check_function(student, _ref_warmup_cosine_trace, cases, name="warmup_cosine_trace",
+                   forbidden=_references(),
+                   hint="value 1 is get_last_lr() and value 2 each group's 'lr', row t after t calls of "
+                        "step(); the constructor must already set the rate of t = 0, η_0 / warmup; the "
+                        "warm-up rate of step t is η_0 (t + 1) / warmup, the cosine starts at t = warmup "
+                        "with η_0 and ends at t = total with eta_min, after which the rate stays eta_min; "
+                        "η_0 is each group's own 'lr' at construction")
 
 
 # -- exercise 5: line search ---------------------------------------------------------
@@ -233,14 +267,15 @@ def warmup_cosine(student_class, hidden=False):
 
 def line_search_step(student, hidden=False):
     """``line_search_step(x, grad, loss, lrs) -> (new_x, best_lr)``."""
-    f = Quadratic([1.0, 10.0], [0.0, 0.0])
     x = np.array([1.0, 1.0])
     cases = [
-        Case((x, f.grad(x), f, [1.0, 0.1, 0.01]), label="ill-conditioned bowl, start (1, 1)"),
-        Case((x, f.grad(x), f, [0.1, 0.1, 0.01]), label="a tie: keep the first of equal losses"),
-        Case((np.array([2.0]), np.array([0.0]), Quadratic([1.0], [0.0]), [0.5, 0.2]),
+        Case((x, bowl_grad(x), bowl, [0.1, 0.01, 0.001]), label="the bowl ½(x² + 100y²) from (1, 1)"),
+        Case((x, bowl_grad(x), bowl, [0.01, 0.01, 0.001]), label="a tie: keep the first of equal losses"),
+        Case((np.array([1.0]), np.array([0.0]), log_cosh, [0.5, 0.2]),
              label="zero gradient: every candidate ties"),
-    ] + random_cases(7, 4, quadratic_case)
+        Case((np.array([-1.0, 1.0]), rosenbrock_grad(np.array([-1.0, 1.0])), rosenbrock,
+              [0.01, 0.001, 0.0001]), label="Rosenbrock from (-1, 1): the largest rate overshoots"),
+    ] + random_cases(7, 4, line_search_case)
     if hidden:
         cases += hidden_part("line_search_step")
     check_function(student, _ref_line_search_step, cases, name="line_search_step",
@@ -267,27 +302,40 @@ def gd_losses(student, hidden=False):
                         "entries")
 
 
-def chosen_schedule(final_losses, best, hidden=False):
-    """The student's final loss of each schedule (a dict) and the name of the best one.
+def _ref_choose_schedule(schedules, curvatures=CURVATURES):
+    finals = {name: float(_ref_gd_losses(rates, curvatures)[-1]) for name, rates in schedules.items()}
+    return finals, min(finals, key=finals.get)
 
-    The check recomputes every number from the run itself.
-    """
-    schedules = run_schedules()
-    if not isinstance(final_losses, dict) or set(final_losses) != set(SCHEDULE_NAMES):
-        raise CheckFailure(f"final_losses must be a dict with the keys {list(SCHEDULE_NAMES)}, "
-                           f"got {final_losses!r}")
-    expected = {name: float(_ref_gd_losses(rates)[-1]) for name, rates in schedules.items()}
-    for name in SCHEDULE_NAMES:
-        expect_close(final_losses[name], expected[name],
-                     f"final_losses[{name!r}]", Case(label=f"the {name} schedule, {RUN_STEPS} steps"),
-                     rtol=1e-6, atol=1e-12,
-                     hint="the final loss is the last entry of gd_losses(rates, CURVATURES), "
-                          "after all the steps")
-    winner = min(expected, key=expected.get)
-    if best != winner:
-        raise CheckFailure(f"best = {best!r}, but the smallest final loss is {winner!r} "
-                           f"({expected[winner]:.3g}); pick the schedule your numbers favour")
+
+def choose_schedule(student, hidden=False):
+    """``choose_schedule(schedules, curvatures) -> (final_losses, best)``: the final loss of
+    each schedule of the dict and the name of the smallest. The check recomputes them."""
+    cases = [Case((run_schedules(), CURVATURES), label=f"the run of the chapter: {RUN_STEPS} steps "
+                                                        f"from η_0 = {RUN_LR0}")]
+    t = np.arange(40)
+    cases.append(Case(({"slow": np.full(40, 0.01), "fast": np.full(40, 0.2), "decay": 0.2 / (1 + 0.5 * t)},
+                       np.array([1.0, 5.0])), label="three schedules, curvatures 1 and 5"))
     if hidden:
-        hidden_part("chosen_schedule")
-    print(f"\u2713 chosen_schedule: {best} gives the smallest final loss")
-    return True
+        cases += hidden_part("choose_schedule")
+    for case in cases:
+        got, noise = call_student(student, *case.args, name="choose_schedule", case=case,
+                                  forbidden=_references())
+        finals, best = _ref_choose_schedule(*case.args)
+        if not isinstance(got, (tuple, list)) or len(got) != 2 or not isinstance(got[0], dict):
+            raise CheckFailure("`choose_schedule` should return a tuple (final_losses, best): a dict "
+                               f"{{name: final loss}} and a name, got {got!r}"
+                               f"\n  input: {case.describe()}")
+        losses, chosen = got
+        if set(losses) != set(finals):
+            raise CheckFailure(f"final_losses must have one entry per schedule, the keys {sorted(finals)}, "
+                               f"got the keys {sorted(losses)}\n  input: {case.describe()}")
+        for name in finals:
+            expect_close(losses[name], finals[name], f"final_losses[{name!r}]", case, rtol=1e-6,
+                         atol=1e-12, noise=noise,
+                         hint="the final loss is the last entry of gd_losses(rates, curvatures), after "
+                              "every step of the schedule; if your gd_losses passed its check, use it")
+        if chosen != best:
+            raise CheckFailure(f"best = {chosen!r}, but the smallest final loss is {best!r} "
+                               f"({finals[best]:.4g}); pick the schedule your numbers favour"
+                               f"\n  input: {case.describe()}")
+    print(f"\u2713 choose_schedule: all {len(cases)} runs recomputed and agree")

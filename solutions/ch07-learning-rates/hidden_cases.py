@@ -6,7 +6,7 @@ Generator ``rng`` (seeded per student) and returns what the check adds to its vi
 
 import numpy as np
 
-from dlcourse.checks.ch07 import Quadratic, quadratic_case
+from dlcourse.checks.ch07 import bowl, bowl_grad, line_search_case, log_cosh, log_cosh_grad
 from dlcourse.checks.core import Case, random_cases
 
 
@@ -33,17 +33,19 @@ def inverse_time_decay(rng):
 def warmup_cosine(rng):
     warmup = int(rng.integers(2, 20))
     total = warmup + int(rng.integers(30, 150))
-    return [{"lrs": [float(rng.uniform(0.05, 1)), float(rng.uniform(0.001, 0.05))],
-             "warmup": warmup, "total": total, "eta_min": float(rng.uniform(0, 1e-3)),
-             "steps": total + 40}]
+    lrs = [float(rng.uniform(0.05, 1)), float(rng.uniform(0.001, 0.05))]
+    return [Case((lrs, warmup, total, float(rng.uniform(0, 1e-3)), total + 40),
+                 label="random warm-up and length, two groups")]
 
 
 def line_search_step(rng):
-    f = Quadratic([100.0, 1.0], [1.0, -1.0])
-    x = np.array([0.3, -2.0])
-    return [Case((x, f.grad(x), f, [0.02, 0.015, 0.5, 1e-4]),
-                 label="steep bowl: the large candidates overshoot")] + random_cases(
-        rng, 4, quadratic_case)
+    x = np.array([0.3, -2.0, 0.05])
+    return [
+        Case((x, bowl_grad(x), bowl, [0.02, 0.015, 0.5, 1e-4]),
+             label="steep bowl: the large candidates overshoot"),
+        Case((np.array([6.0]), log_cosh_grad(np.array([6.0])), log_cosh, [3.0, 5.0, 10.0]),
+             label="far out on log cosh: the largest candidate wins"),
+    ] + random_cases(rng, 4, line_search_case)
 
 
 def gd_losses(rng):
@@ -51,5 +53,10 @@ def gd_losses(rng):
                                            r.uniform(0.5, 20, size=5)))
 
 
-def chosen_schedule(rng):
-    return None
+def choose_schedule(rng):
+    def make(r):
+        t = np.arange(int(r.integers(20, 80)))
+        lr0 = float(r.uniform(0.05, 0.3))
+        return ({"constant": np.full(t.size, lr0), "exponential": lr0 * np.exp(-0.05 * t),
+                 "inverse": lr0 / (1 + 0.1 * t)}, r.uniform(0.5, 12, size=3))
+    return random_cases(rng, 2, make)
