@@ -15,6 +15,8 @@ notes:
   η_min + (η_0 − η_min)(1 + cos(π (t − W) / (T − W))) / 2 up to T, then η_min.
 """
 
+import copy
+
 import numpy as np
 
 from dlcourse.checks.core import (
@@ -163,6 +165,129 @@ def line_search_case(rng):
     return Case((x, grad(x), loss, lrs.tolist()), label=f"{name} at a random point")
 
 
+# -- naming a typical mistake ------------------------------------------------------------
+
+
+def _same(got, want):
+    """True when ``got`` has the values of ``want`` (arrays, numbers, or tuples of them)."""
+    if isinstance(want, tuple):
+        return (isinstance(got, (tuple, list)) and len(got) == len(want)
+                and all(_same(g, w) for g, w in zip(got, want)))
+    try:
+        got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    with np.errstate(all="ignore"):
+        return got.shape == want.shape and bool(np.allclose(got, want, rtol=1e-7, atol=1e-10, equal_nan=True))
+
+
+def _relatively_same(got, want):
+    """``got`` equals the number ``want`` to 1e-9 relative, however small both are."""
+    try:
+        return bool(np.isclose(float(got), float(want), rtol=1e-9, atol=0.0))
+    except (TypeError, ValueError):
+        return False
+
+
+def _checked(student, reference, cases, mistakes, **options):
+    """:func:`check_function`, and on a wrong value the typical mistake the answer matches.
+
+    ``mistakes`` lists ``(wrong_version, what_it_means)``; the answer to the case that
+    failed is compared with each wrong version on the same input, and a match adds its
+    explanation. The student's function is called exactly as often as without it.
+    """
+    __tracebackhide__ = True
+    last = {}
+
+    def remembered(*args, **kwargs):
+        last.clear()
+        inputs = copy.deepcopy((args, kwargs))
+        got = student(*args, **kwargs)
+        last["inputs"], last["got"] = inputs, got
+        return got
+
+    try:
+        return check_function(remembered, reference, cases, **options)
+    except CheckFailure as failure:
+        if "got" not in last:
+            raise
+        (args, kwargs), got = last["inputs"], last["got"]
+        for wrong, meaning in mistakes:
+            with np.errstate(all="ignore"):
+                try:
+                    typical = wrong(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+                except Exception:  # a wrong version undefined on this input
+                    continue
+            if _same(got, typical):
+                raise CheckFailure(f"{failure}\n  your answer matches a typical mistake: {meaning}") from None
+        raise
+
+
+STEP_DECAY_MISTAKES = [
+    (lambda t, lr0, drop, every: lr0 * drop ** (np.asarray(t) / every),
+     "the exponent is t / every, a fraction; it must be the whole number of completed periods t // every"),
+    (lambda t, lr0, drop, every: lr0 * drop ** ((np.asarray(t) + 1) // every),
+     "the periods are counted from t = 1; the first drop is at t = every, so use t // every"),
+    (lambda t, lr0, drop, every: lr0 * drop * (np.asarray(t) // every),
+     "drop is multiplied by the number of periods; it must be raised to that power"),
+]
+EXPONENTIAL_MISTAKES = [
+    (lambda t, lr0, k: lr0 * np.exp(k * np.asarray(t, dtype=np.float64)),
+     "the exponent has lost its minus sign: the rate must decay, e^(−k t)"),
+    (lambda t, lr0, k: lr0 * (1 - k) ** np.asarray(t, dtype=np.float64),
+     "(1 − k)^t is a step-by-step factor, close to but not e^(−k t): use np.exp(-k * t)"),
+    (lambda t, lr0, k: np.exp(-k * np.asarray(t, dtype=np.float64)),
+     "η_0 is missing: the schedule starts at lr0 and multiplies it by e^(−k t)"),
+]
+INVERSE_TIME_MISTAKES = [
+    (lambda t, lr0, k: lr0 / (1 + np.asarray(t, dtype=np.float64)),
+     "k is missing: the denominator is 1 + k·t"),
+    (lambda t, lr0, k: lr0 * (1 - k * np.asarray(t, dtype=np.float64)),
+     "that is a linear decay η_0 (1 − k t); 1/t decay divides: η_0 / (1 + k t)"),
+    (lambda t, lr0, k: lr0 / (1 + k * (np.asarray(t, dtype=np.float64) + 1)),
+     "t is counted from 1; at t = 0 the rate must be η_0"),
+]
+
+
+def _line_search_variant(x, grad, loss, lrs, pick):
+    x, grad = np.asarray(x, dtype=np.float64), np.asarray(grad, dtype=np.float64)
+    losses = np.array([loss(x - lr * grad) for lr in lrs])
+    best = float(lrs[pick(losses)])
+    return x - best * grad, best
+
+
+LINE_SEARCH_MISTAKES = [
+    (lambda *a: _line_search_variant(*a, pick=lambda v: int(np.argmax(v))),
+     "it keeps the candidate of the LARGEST loss; keep the smallest"),
+    (lambda *a: _line_search_variant(*a, pick=lambda v: len(v) - 1 - int(np.argmin(v[::-1]))),
+     "on a tie it keeps the last of the equal candidates; keep the first, as np.argmin does"),
+    (lambda *a: _ref_line_search_step(*a)[::-1],
+     "the two values are returned in the other order: return (new_x, best_lr)"),
+    (lambda *a: _line_search_variant(*a, pick=lambda v: 0),
+     "it always takes the first candidate; try every candidate and compare their losses"),
+]
+
+
+def _gd_variant(rates, curvatures, half=0.5, gradient_scale=True):
+    a = np.asarray(curvatures, dtype=np.float64)
+    w = np.ones_like(a)
+    losses = [half * np.sum(a * w ** 2)]
+    for lr in rates:
+        w = w - lr * (a * w if gradient_scale else w)
+        losses.append(half * np.sum(a * w ** 2))
+    return np.array(losses)
+
+
+GD_LOSSES_MISTAKES = [
+    (lambda rates, a: _gd_variant(rates, a)[1:],
+     "the loss before the first step is missing: entry 0 is f(w_0), so the result has len(rates) + 1 entries"),
+    (lambda rates, a: _gd_variant(rates, a, half=1.0),
+     "the ½ of f(w) = ½ Σ a_i w_i² is missing"),
+    (lambda rates, a: _gd_variant(rates, a, gradient_scale=False),
+     "the step uses w as the gradient; the gradient of ½ Σ a_i w_i² is a ⊙ w"),
+]
+
+
 # -- exercises 1-3: closed forms --------------------------------------------------
 
 T_ALL = np.arange(0, 60)
@@ -177,7 +302,7 @@ def step_decay(student, hidden=False):
     ]
     if hidden:
         cases += hidden_part("step_decay")
-    check_function(student, _ref_step_decay, cases, name="step_decay", forbidden=_references(),
+    _checked(student, _ref_step_decay, cases, STEP_DECAY_MISTAKES, name="step_decay", forbidden=_references(),
                    hint="the rate drops at t = every, 2·every, ...: the exponent is the whole "
                         "number of completed periods t // every (not t / every, not counting "
                         "from 1)")
@@ -192,7 +317,7 @@ def exponential_decay(student, hidden=False):
     ]
     if hidden:
         cases += hidden_part("exponential_decay")
-    check_function(student, _ref_exponential_decay, cases, name="exponential_decay",
+    _checked(student, _ref_exponential_decay, cases, EXPONENTIAL_MISTAKES, name="exponential_decay",
                    forbidden=_references(),
                    hint="η_0 · exp(−k · t): the minus sign and the product k·t are both inside "
                         "the exponent, and η_0 multiplies it")
@@ -207,7 +332,7 @@ def inverse_time_decay(student, hidden=False):
     ]
     if hidden:
         cases += hidden_part("inverse_time_decay")
-    check_function(student, _ref_inverse_time_decay, cases, name="inverse_time_decay",
+    _checked(student, _ref_inverse_time_decay, cases, INVERSE_TIME_MISTAKES, name="inverse_time_decay",
                    forbidden=_references(),
                    hint="η_0 / (1 + k·t): the 1 keeps η_0 at t = 0, and k multiplies t")
 
@@ -242,6 +367,32 @@ def _ref_warmup_cosine_trace(lrs, warmup, total, eta_min, steps):
     return rates, rates.copy()
 
 
+def _warmup_variant(lrs, warmup, total, eta_min, steps, variant):
+    def rate(t, lr0):
+        if variant == "unset" and t == 0:
+            return lr0
+        if t < warmup:
+            return lr0 * (t if variant == "from zero" else t + 1) / warmup
+        if t > total and variant != "no floor":
+            return eta_min
+        span = total if variant == "whole span" else total - warmup
+        return eta_min + (lr0 - eta_min) * (1 + np.cos(np.pi * (t - warmup) / span)) / 2
+    rates = np.array([[rate(t, lr) for lr in lrs] for t in range(steps)])
+    return rates, rates.copy()
+
+
+WARMUP_MISTAKES = [
+    (lambda *a: _warmup_variant(*a, "from zero"),
+     "the warm-up starts at 0: the rate of step t < warmup is η_0 (t + 1) / warmup, so step 0 already moves"),
+    (lambda *a: _warmup_variant(*a, "whole span"),
+     "the cosine is spread over total steps; it runs from t = warmup to t = total, over total − warmup steps"),
+    (lambda *a: _warmup_variant(*a, "no floor"),
+     "after t = total the cosine climbs again; from there the rate stays at eta_min"),
+    (lambda *a: _warmup_variant(*a, "unset"),
+     "the constructor leaves the groups' 'lr' at η_0; it must already set the rate of t = 0"),
+]
+
+
 def warmup_cosine(student, hidden=False):
     """``warmup_cosine_trace(lrs, warmup, total, eta_min, steps)``: the student's
     ``WarmupCosine`` class driven by :func:`run_scheduler` (given in the notebook)."""
@@ -253,7 +404,7 @@ def warmup_cosine(student, hidden=False):
     ]
     if hidden:
         cases += hidden_part("warmup_cosine")
-    check_function(student, _ref_warmup_cosine_trace, cases, name="warmup_cosine_trace",
+    _checked(student, _ref_warmup_cosine_trace, cases, WARMUP_MISTAKES, name="warmup_cosine_trace",
                    forbidden=_references(),
                    hint="value 1 is get_last_lr() and value 2 each group's 'lr', row t after t calls of "
                         "step(); the constructor must already set the rate of t = 0, η_0 / warmup; the "
@@ -269,7 +420,7 @@ def line_search_step(student, hidden=False):
     """``line_search_step(x, grad, loss, lrs) -> (new_x, best_lr)``."""
     x = np.array([1.0, 1.0])
     cases = [
-        Case((x, bowl_grad(x), bowl, [0.1, 0.01, 0.001]), label="the bowl ½(x² + 100y²) from (1, 1)"),
+        Case((x, bowl_grad(x), bowl, [0.001, 0.1, 0.01]), label="the bowl ½(x² + 100y²) from (1, 1)"),
         Case((x, bowl_grad(x), bowl, [0.01, 0.01, 0.001]), label="a tie: keep the first of equal losses"),
         Case((np.array([1.0]), np.array([0.0]), log_cosh, [0.5, 0.2]),
              label="zero gradient: every candidate ties"),
@@ -278,7 +429,7 @@ def line_search_step(student, hidden=False):
     ] + random_cases(7, 4, line_search_case)
     if hidden:
         cases += hidden_part("line_search_step")
-    check_function(student, _ref_line_search_step, cases, name="line_search_step",
+    _checked(student, _ref_line_search_step, cases, LINE_SEARCH_MISTAKES, name="line_search_step",
                    forbidden=_references(), keeps_inputs=True,
                    hint="try every candidate η, evaluate loss(x − η·grad), keep the smallest "
                         "loss (the first one on a tie, as np.argmin does), and return the new "
@@ -296,7 +447,7 @@ def gd_losses(student, hidden=False):
     cases.append(Case((np.array([0.5, 0.25]), np.array([2.0])), label="two steps, one weight"))
     if hidden:
         cases += hidden_part("gd_losses")
-    check_function(student, _ref_gd_losses, cases, name="gd_losses", forbidden=_references(),
+    _checked(student, _ref_gd_losses, cases, GD_LOSSES_MISTAKES, name="gd_losses", forbidden=_references(),
                    hint="start from w = 1 for every weight, record f(w) = ½ Σ a_i w_i² first, "
                         "then after each step w ← w − η_t a w; the result has len(rates) + 1 "
                         "entries")
@@ -330,10 +481,23 @@ def choose_schedule(student, hidden=False):
             raise CheckFailure(f"final_losses must have one entry per schedule, the keys {sorted(finals)}, "
                                f"got the keys {sorted(losses)}\n  input: {case.describe()}")
         for name in finals:
+            curve = _ref_gd_losses(case.args[0][name], *case.args[1:])
+            slip = None
+            if _relatively_same(losses[name], curve.min()) and not _relatively_same(curve.min(), curve[-1]):
+                slip = "that is the lowest loss along the run, not the loss after the last step"
+            elif _relatively_same(losses[name], curve[-2]) and not _relatively_same(curve[-2], curve[-1]):
+                slip = "that is the loss before the last step: take the last entry of gd_losses"
+            if slip:
+                raise CheckFailure(f"final_losses[{name!r}] = {losses[name]:.6g}, expected {finals[name]:.6g}: "
+                                   f"{slip}\n  input: {case.describe()}")
             expect_close(losses[name], finals[name], f"final_losses[{name!r}]", case, rtol=1e-6,
-                         atol=1e-12, noise=noise,
+                         atol=0.0, noise=noise,
                          hint="the final loss is the last entry of gd_losses(rates, curvatures), after "
                               "every step of the schedule; if your gd_losses passed its check, use it")
+        if chosen != best and chosen == max(finals, key=finals.get):
+            raise CheckFailure(f"best = {chosen!r} has the LARGEST final loss ({finals[chosen]:.4g}); the best "
+                               f"schedule is the one of the smallest, {best!r} ({finals[best]:.4g})"
+                               f"\n  input: {case.describe()}")
         if chosen != best:
             raise CheckFailure(f"best = {chosen!r}, but the smallest final loss is {best!r} "
                                f"({finals[best]:.4g}); pick the schedule your numbers favour"

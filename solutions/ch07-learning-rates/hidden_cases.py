@@ -55,8 +55,8 @@ def gd_losses(rng):
 
 def choose_schedule(rng):
     def make(r):
-        t = np.arange(int(r.integers(20, 80)))
-        lr0 = float(r.uniform(0.05, 0.3))
+        t = np.arange(int(r.integers(20, 60)))
+        lr0 = float(r.uniform(0.01, 0.1))
         return ({"constant": np.full(t.size, lr0), "exponential": lr0 * np.exp(-0.05 * t),
                  "inverse": lr0 / (1 + 0.1 * t)}, r.uniform(0.5, 12, size=3))
     return random_cases(rng, 2, make)
