@@ -8,7 +8,7 @@ import pytest
 
 from dlcourse.checks import ch07, core
 from dlcourse.optim import lr_scheduler
-from tests.check_tools import fails, stub
+from tests.check_tools import fails, judged_outside, stub
 from tests.conftest import ROOT
 from tests.hidden_case_tools import hidden_labels, leaks
 
@@ -513,3 +513,30 @@ def test_no_hidden_case_reaches_a_student():
     assert len(hidden_labels(HIDDEN)) >= 7
     assert leaks(HIDDEN, CHAPTER) == {}
     assert not (ROOT / "course" / CHAPTER / "hidden_cases.py").exists()
+
+
+# -- the grader's verdicts, from the kernel's answers ------------------------------------------------
+
+
+GRADED = {"step_decay": step_floor, "exponential_decay": exp_loop, "inverse_time_decay": inverse_reciprocal,
+          "warmup_cosine_trace": _trace(WarmupCosineTable), "line_search_step": line_search_loop,
+          "gd_losses": gd_closed_form, "choose_schedule": choose_sorted}
+CHECK_OF = {"warmup_cosine_trace": "warmup_cosine"}
+
+
+@pytest.mark.parametrize("name", list(GRADED))
+def test_the_grader_passes_correct_answers_from_the_kernel(name):
+    source = f"from dlcourse.checks import ch07\nch07.{CHECK_OF.get(name, name)}({name}, hidden=True)"
+    verdict = judged_outside(source, {name: GRADED[name]}, points=2, hidden_path=HIDDEN, seed=3)
+    assert (verdict.points, verdict.outcome) == (2, "pass"), verdict.message
+
+
+@pytest.mark.parametrize("name, wrong, answer, fragment", [
+    ("line_search_step", _largest, line_search_solution, "LARGEST loss"),
+    ("warmup_cosine_trace", _trace(NoFloor), _trace(WarmupCosineSolution), "climbs again"),
+    ("choose_schedule", _lowest_along, choose_solution, "lowest loss along the run"),
+])
+def test_the_grader_names_the_typical_mistake(name, wrong, answer, fragment):
+    source = f"from dlcourse.checks import ch07\nch07.{CHECK_OF.get(name, name)}({name}, hidden=True)"
+    verdict = judged_outside(source, {name: wrong}, answers_from={name: answer}, hidden_path=HIDDEN, seed=3)
+    assert verdict.points == 0 and fragment in verdict.message, verdict.message
