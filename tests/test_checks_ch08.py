@@ -653,3 +653,23 @@ def test_no_hidden_case_reaches_a_student():
         leaked = [label for label in labels if label in text]
         assert not leaked, f"{path.relative_to(ROOT)} holds hidden case labels {leaked}"
     assert not (ROOT / "course" / "ch08-deep-networks" / "hidden_cases.py").exists()
+
+
+# -- judged by the grader: the calls cross as plain data ------------------------------------------
+
+
+def test_the_grader_judges_clipping_and_the_digits_from_plain_data():
+    from tests.check_tools import judged_outside
+
+    source = "from dlcourse.checks import ch08\nch08.clip_grad_norm(clip_grad_norm, hidden=True)"
+    verdict = judged_outside(source, {"clip_grad_norm": clip_other},
+                             answers_from={"clip_grad_norm": clip_solution}, hidden_path=HIDDEN, seed=3)
+    assert verdict.points == 1, verdict.message
+    wrong = judged_outside(source, {"clip_grad_norm": lambda grads, max_norm, norm_type=2.0: (grads, 0.0)},
+                           answers_from={"clip_grad_norm": clip_solution}, hidden_path=HIDDEN, seed=3)
+    assert wrong.points == 0 and "total norm" in wrong.message
+
+    source = "from dlcourse.checks import ch08\nch08.train_digits(train_digits, hidden=True)"
+    verdict = judged_outside(source, {"train_digits": train_shallow}, points=4,
+                             answers_from={"train_digits": train_shallow}, hidden_path=HIDDEN, seed=3)
+    assert verdict.points == 4, verdict.message
