@@ -280,11 +280,11 @@ def train_solution(X_train, y_train, X_test, rng):
             layers += [nn.BatchNorm1d(b), nn.ReLU()]
     model = nn.Sequential(*layers)
     loss_fn = nn.CrossEntropyLoss()
-    opt = optim.Adam(model.parameters(), lr=3e-3)
-    for _ in range(25):
+    opt = optim.Adam(model.parameters(), lr=5e-3)
+    for _ in range(20):
         order = rng.permutation(len(X_train))
-        for start in range(0, len(order), 64):
-            batch = order[start:start + 64]
+        for start in range(0, len(order), 128):
+            batch = order[start:start + 128]
             if len(batch) < 2:
                 continue
             opt.zero_grad()
