@@ -9,8 +9,8 @@ from threadpoolctl import threadpool_limits
 
 from dlcourse import init, nn, optim
 from dlcourse.checks import ch08, core
-from dlcourse.checks.core import CheckFailure
 from dlcourse.nn.utils import clip_grad_norm_
+from tests.check_tools import fails, stub
 from tests.conftest import ROOT
 
 HIDDEN = ROOT / "solutions" / "ch08-deep-networks" / "hidden_cases.py"
@@ -25,16 +25,7 @@ def _one_blas_thread():
 
 
 def _fails(check, student, *fragments, hidden=False):
-    with pytest.raises(CheckFailure) as failure:
-        check(student, hidden=hidden)
-    message = str(failure.value)
-    for fragment in fragments:
-        assert fragment in message, message
-    return message
-
-
-def _stub(*args, **kwargs):
-    raise NotImplementedError()
+    return fails(check, student, fragments=fragments, hidden=hidden)
 
 
 # -- exercise 1: initialisation ------------------------------------------------------------
@@ -345,7 +336,7 @@ def test_train_digits_grades_the_accuracy_whatever_the_model(capsys):
                                    ch08.layer_gradient_norms, ch08.clip_grad_norm, ch08.train_digits])
 @pytest.mark.parametrize("hidden", [False, True])
 def test_stub_fails(check, hidden):
-    _fails(check, _stub, "not implemented yet", hidden=hidden)
+    _fails(check, stub, "not implemented yet", hidden=hidden)
 
 
 # -- typical wrong answers fail with their own hint -------------------------------------------------
