@@ -664,3 +664,9 @@ def test_the_grader_judges_clipping_and_the_digits_from_plain_data():
     verdict = judged_outside(source, {"train_digits": train_shallow}, points=4,
                              answers_from={"train_digits": train_shallow}, hidden_path=HIDDEN, seed=3)
     assert verdict.points == 4, verdict.message
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_target_accuracy_is_reachable_on_every_seeds_split(seed, capsys):
+    with core.hidden_source(HIDDEN, seed):
+        assert float(ch08.train_digits(train_solution, hidden=True)) == 4.0
