@@ -570,6 +570,13 @@ def test_train_digits_scores_by_the_accuracy_reached(capsys):
     assert "below 0.95" in capsys.readouterr().out
 
 
+def test_train_digits_names_an_unfinished_earlier_exercise():
+    def uses_init(X_train, y_train, X_test, rng):
+        stub((64, 10), "he", "normal", rng)
+
+    _fails(ch08.train_digits, uses_init, "not implemented yet", "such as `init_weights`")
+
+
 def test_train_digits_returning_scores_or_probabilities_fails():
     def scores(X_train, y_train, X_test, rng):
         return np.zeros((len(X_test), 10))
