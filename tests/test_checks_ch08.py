@@ -677,3 +677,72 @@ def test_the_grader_judges_clipping_and_the_digits_from_plain_data():
 def test_the_target_accuracy_is_reachable_on_every_seeds_split(seed, capsys):
     with core.hidden_source(HIDDEN, seed):
         assert float(ch08.train_digits(train_solution, hidden=True)) == 4.0
+
+
+# -- the references the checks compare with are PyTorch's numbers ---------------------------------
+
+
+def test_the_batchnorm_references_equal_torch():
+    import torch
+
+    rng = np.random.default_rng(20)
+    x, gamma, beta = rng.normal(3, 2, size=(6, 4)), rng.normal(size=4), rng.normal(size=4)
+    mean0, var0, dout = rng.normal(size=4), rng.uniform(0.5, 2, size=4), rng.normal(size=(6, 4))
+    layer = torch.nn.BatchNorm1d(4, momentum=0.3, eps=1e-3, dtype=torch.float64)
+    layer.weight.data, layer.bias.data = torch.tensor(gamma), torch.tensor(beta)
+    layer.running_mean.data, layer.running_var.data = torch.tensor(mean0), torch.tensor(var0)
+    xt = torch.tensor(x, requires_grad=True)
+    yt = layer(xt)
+    yt.backward(torch.tensor(dout))
+    y, mean1, var1 = ch08._ref_batchnorm_forward(x, gamma, beta, mean0, var0, True, momentum=0.3, eps=1e-3)
+    np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(mean1, layer.running_mean.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(var1, layer.running_var.numpy(), rtol=1e-12)
+    dx, dgamma, dbeta = ch08._ref_batchnorm_backward(dout, x, gamma, eps=1e-3)
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dgamma, layer.weight.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(dbeta, layer.bias.grad.numpy(), rtol=1e-10)
+    layer.eval()
+    y_eval, mean2, _ = ch08._ref_batchnorm_forward(x, gamma, beta, mean1, var1, False, eps=1e-3)
+    np.testing.assert_allclose(y_eval, layer(torch.tensor(x)).detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(mean2, mean1)
+
+
+@pytest.mark.parametrize("norm_type", [1.0, 2.0, 3.0, float("inf")])
+def test_the_clipping_reference_equals_torch(norm_type):
+    import torch
+
+    rng = np.random.default_rng(21)
+    grads = [rng.normal(size=(3, 4)) * 5, rng.normal(size=7)]
+    params = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+    for p, g in zip(params, grads):
+        p.grad = torch.tensor(g)
+    total = torch.nn.utils.clip_grad_norm_(params, 2.0, norm_type=norm_type)
+    clipped, ours = ch08._ref_clip_grad_norm(grads, 2.0, norm_type=norm_type)
+    assert ours == pytest.approx(float(total), rel=1e-12)
+    for mine, p in zip(clipped, params):
+        np.testing.assert_allclose(mine, p.grad.numpy(), rtol=1e-12)
+
+
+def test_the_init_references_have_torchs_bounds_and_the_notes_variances():
+    import torch
+
+    shape = (40, 30)
+    for scheme, variance in [("xavier", 2 / 70), ("he", 2 / 30), ("he_notes", 4 / 70)]:
+        w = ch08._ref_init_weights(shape, scheme, "uniform", np.random.default_rng(0))
+        assert np.abs(w).max() <= np.sqrt(3 * variance)
+        big = ch08._ref_init_weights((400, 300), scheme, "normal", np.random.default_rng(1))
+        fan_in, fan_out = 300, 400
+        expected = {"xavier": 2 / (fan_in + fan_out), "he": 2 / fan_in, "he_notes": 4 / (fan_in + fan_out)}[scheme]
+        assert big.var() == pytest.approx(expected, rel=0.02)
+    torch.manual_seed(0)
+    t = torch.empty((400, 300), dtype=torch.float64)
+    for scheme, distribution, fill in [("he", "normal", lambda: torch.nn.init.kaiming_normal_(t, nonlinearity="relu")),
+                                       ("he", "uniform", lambda: torch.nn.init.kaiming_uniform_(t, nonlinearity="relu")),
+                                       ("xavier", "normal", lambda: torch.nn.init.xavier_normal_(t)),
+                                       ("xavier", "uniform", lambda: torch.nn.init.xavier_uniform_(t))]:
+        fill()
+        ours = ch08._ref_init_weights((400, 300), scheme, distribution, np.random.default_rng(2))
+        assert ours.var() == pytest.approx(t.var().item(), rel=0.03), (scheme, distribution)
+        if distribution == "uniform":
+            assert np.abs(ours).max() == pytest.approx(t.abs().max().item(), rel=1e-3)
