@@ -85,3 +85,26 @@ def leaked_hidden_texts(path, root, released_notebook):
         if found:
             leaks[str(shipped_path.relative_to(root))] = found
     return leaks
+
+
+def hidden_labels(path):
+    """The ``label=`` strings of the cases in an instructor's ``hidden_cases.py``."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+    return {kw.value.value for node in ast.walk(tree) if isinstance(node, ast.Call)
+            for kw in node.keywords if kw.arg == "label" and isinstance(kw.value, ast.Constant)}
+
+
+def assert_no_hidden_case_ships(root, chapter, hidden_path, at_least=10):
+    """No hidden case label of ``chapter`` is in the installed library or the released notebook,
+    and the release has no copy of the hidden cases."""
+    labels = hidden_labels(hidden_path)
+    assert len(labels) >= at_least
+    shipped = [p for p in (root / "dlcourse").rglob("*") if p.is_file() and p.suffix in (".py", ".json", ".txt", ".md")]
+    shipped.append(root / "course" / chapter / f"{chapter}.ipynb")
+    for path in shipped:
+        text = path.read_text(errors="replace")
+        leaked = [label for label in labels if label in text]
+        assert not leaked, f"{path.relative_to(root)} holds hidden case labels {leaked}"
+    assert not (root / "course" / chapter / hidden_path.name).exists()
