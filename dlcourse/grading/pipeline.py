@@ -48,6 +48,7 @@ SCRATCH_PREFIX = "dlcourse-grading-"
 EXTRA_FILES_LIMIT = 50 * 2**20  # bytes of a student's own extra files copied to the working copy
 KEY_TASK = ".answer-key"  # the reference solution's run (no student id starts with a dot)
 STARTUP_SECONDS = 60.0  # a kernel's start and the library's imports, in the notebook's budget
+KEY_CELL_SECONDS = 120.0  # per cell of the answer key (the solution notebook), at least
 DEFAULT_MEMORY_MB = 2048
 
 
@@ -261,8 +262,14 @@ class Grader:
         if self.course.root.parent != Path(self.course.root.anchor):
             hide.append(str(self.course.root.parent))  # e.g. other courses beside this one
         timeout = self.notebook_timeout(notebook)
+        cell_timeout = min(self.options.cell_timeout, timeout)
+        if plans is None:
+            # The answer key is the instructor's own notebook, run once: the students' limits
+            # guard the machine against their code and must not fail it on a busy machine.
+            cell_timeout = max(cell_timeout, KEY_CELL_SECONDS)
+            timeout = max(timeout, self.notebook_timeout(notebook, KEY_CELL_SECONDS))
         return Task(student=student, chapter=self.chapter, taskdir=str(taskdir), notebook=name,
-                    timeout=timeout, cell_timeout=min(self.options.cell_timeout, timeout),
+                    timeout=timeout, cell_timeout=cell_timeout,
                     memory_mb=self.options.memory_mb, output_cap=self.options.output_cap,
                     notebook_output_cap=self.options.notebook_output_cap,
                     isolate=self.isolate, hide=hide, expose=sandbox.runtime_folders(),
@@ -278,14 +285,14 @@ class Grader:
         digest = hmac.new(self._secret, message, hashlib.sha256).digest()
         return int.from_bytes(digest[:8], "big")
 
-    def notebook_timeout(self, notebook):
+    def notebook_timeout(self, notebook, cell_timeout=None):
         """The notebook's time limit: ``--timeout`` if given, else the cell limit times the
         code cells plus start-up. It guards the machine, not the grade: a cell that runs
         out of time costs its own exercise, and every later cell still gets its full limit."""
-        if self.options.timeout is not None:
+        if self.options.timeout is not None and cell_timeout is None:
             return self.options.timeout
         cells = sum(cell.cell_type == "code" for cell in notebook.cells)
-        return self.options.cell_timeout * max(cells, 1) + STARTUP_SECONDS
+        return (cell_timeout or self.options.cell_timeout) * max(cells, 1) + STARTUP_SECONDS
 
     def _start(self, task):
         process = self.context.Process(target=worker_main, args=(task_fields(task),), daemon=False)
