@@ -274,3 +274,46 @@ def _validate(page, notebook, shots):
     assert tests[0].splitlines()[-1] not in text, text  # ch01.mcculloch_pitts(mcculloch_pitts)
     assert tests[1].splitlines()[-1] in text, text
     dialog.get_by_role("button", name="Ok").click()
+
+
+def test_the_instructors_feedback_from_formgrader(tmp_path, shots):
+    """On the graded demo class, formgrader's Generate Feedback writes a page with no hidden test."""
+    sync_playwright = _sync_playwright()
+    root = tmp_path / "course"
+    shutil.copytree(ROOT / SOURCE_DIR / "ch01-neurons", root / SOURCE_DIR / "ch01-neurons")
+    shutil.copytree(ROOT / "autograde" / "samples", root / "autograde" / "samples")
+    shutil.copy(ROOT / "nbgrader_config.py", root)
+    env = _jupyter_environment(tmp_path / "jupyter")
+    done = subprocess.run([sys.executable, "-m", "dlcourse", "demo", "--workers", "2"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    demo = root / "autograde" / "demo"
+    student = "grace"  # one wrong update rule: a failing exercise with a message to show
+    written = demo / "autograde" / "feedback" / student / "ch01-neurons" / "ch01-neurons.html"
+    shutil.rmtree(written.parent.parent)  # `dlcourse demo` wrote one; formgrader must write its own
+
+    def lab(port):
+        return [sys.executable, "-m", "jupyterlab", "--ip=127.0.0.1", f"--port={port}", "--no-browser"]
+
+    with _server(lab, demo, env, tmp_path / "instructor.log") as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        # the instructor's token with every request, formgrader's own API calls included
+        page = browser.new_page(viewport={"width": 1400, "height": 900},
+                                extra_http_headers={"Authorization": f"token {TOKEN}"})
+        page.goto(f"{base}/formgrader/manage_submissions/ch01-neurons")
+        row = page.locator("tr", has=page.locator("td", has_text=re.compile(f"^{student}$")))
+        row.locator(".generate-feedback a").click(timeout=KERNEL_START)
+        page.locator("#success-modal").wait_for(timeout=RUN_ALL)
+        page.screenshot(path=shots / "formgrader-1-generate-feedback.png")
+        assert f"Successfully generated feedback for 'ch01-neurons' for student '{student}'" in (
+            page.locator("#success-modal").inner_text())
+        assert written.is_file()
+        page.goto(written.as_uri())
+        page.screenshot(path=shots / "formgrader-2-feedback-page.png", full_page=True)
+        shown = page.locator("body").inner_text()
+        browser.close()
+    text = written.read_text()
+    for hidden in ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "hidden=True", "hidden_cases"):
+        assert hidden not in text, f"the feedback page shows {hidden!r}"
+    assert "Traceback (most recent call last)" not in shown and "site-packages" not in text
+    assert "visible cases: `perceptron_update` is wrong" in shown, shown[-3000:]  # her mistake, explained
