@@ -29,11 +29,11 @@ import nbformat
 import pytest
 
 from dlcourse.grading.release import RELEASE_DIR, SOURCE_DIR, chapters
+from run import CHROMIUM  # the browser `python3 run.py test` installs where it can
 from tests.course_tools import ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
 TOKEN = "dlcourse-browser-test"
 KERNEL_START = 120_000  # ms: a kernel on a loaded two-core machine
 RUN_ALL = 240_000  # ms: the slowest chapter run top to bottom
