@@ -1,7 +1,6 @@
 """``dlcourse lab``: the student's JupyterLab, its settings read back through Jupyter's own code,
 and the server started for real (the browser test drives it further)."""
 
-import argparse
 import importlib
 import json
 import re
@@ -45,7 +44,7 @@ def test_jupyterlab_reads_the_page_config_written(tmp_path, monkeypatch):
     from jupyterlab_server.config import get_page_config
 
     folder = lab.write_config_dir(tmp_path / "config", ROOT)
-    monkeypatch.setenv("JUPYTER_CONFIG_PATH", lab.student_environment(folder, {})["JUPYTER_CONFIG_PATH"])
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", lab.config_path(folder))
     disabled = get_page_config([str(NBGRADER_LABEXTENSION.parent)])["disabledExtensions"]
     assert set(lab.STUDENT_DISABLED_PLUGINS) <= set(disabled)
     assert "@jupyter/nbgrader:validate-assignment" not in disabled

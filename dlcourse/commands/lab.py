@@ -89,11 +89,9 @@ def lab_arguments(args):
     return argv + (extra[1:] if extra[:1] == ["--"] else extra)
 
 
-def student_environment(config_dir, environ=None):
-    """The environment with ``config_dir`` first on ``JUPYTER_CONFIG_PATH``."""
-    env = dict(os.environ if environ is None else environ)
-    env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(p for p in (str(config_dir), env.get("JUPYTER_CONFIG_PATH")) if p)
-    return env
+def config_path(config_dir, current=None):
+    """``JUPYTER_CONFIG_PATH`` with ``config_dir`` first, before the folders already on it."""
+    return os.pathsep.join(p for p in (str(config_dir), current) if p)
 
 
 def run(args):
@@ -110,7 +108,7 @@ def run(args):
 
     with tempfile.TemporaryDirectory(prefix="dlcourse-lab-") as tmp:
         config_dir = write_config_dir(tmp, root)
-        os.environ.update(student_environment(config_dir))
+        os.environ["JUPYTER_CONFIG_PATH"] = config_path(config_dir, os.environ.get("JUPYTER_CONFIG_PATH"))
         os.chdir(root)
         LabApp.launch_instance(argv=lab_arguments(args))
     return 0
