@@ -317,3 +317,13 @@ def test_the_instructors_feedback_from_formgrader(tmp_path, shots):
         assert hidden not in text, f"the feedback page shows {hidden!r}"
     assert "Traceback (most recent call last)" not in shown and "site-packages" not in text
     assert "visible cases: `perceptron_update` is wrong" in shown, shown[-3000:]  # her mistake, explained
+
+
+def test_a_missing_browser_fails_under_ci_and_is_skipped_elsewhere(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="must run in CI: no Chromium at"):
+        _sync_playwright()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="no Chromium at"):
+        _sync_playwright()
