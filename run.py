@@ -6,11 +6,14 @@
 
 Setting up means: a virtual environment in .venv/ with dlcourse installed in
 editable mode with its test extra (pip; PyTorch's CPU build is a test-only
-reference). It is reinstalled only when pyproject.toml changes.
+reference). It is reinstalled only when pyproject.toml changes. The browser test
+drives the operating system's Chromium; where it is missing and the tests run as
+root with apt-get (a fresh CI machine), it is installed from the system's packages.
 """
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -21,11 +24,21 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".dlcourse-installed"
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 def _run(argv, **kwargs):
     print("+", " ".join(str(a) for a in argv), flush=True)
     return subprocess.run([str(a) for a in argv], **kwargs).returncode
+
+
+def install_chromium():
+    """Install the system's Chromium for the browser test, when missing and installable."""
+    if CHROMIUM.exists() or os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    if _run(["apt-get", "update"], env=env) != 0 or _run(["apt-get", "install", "-y", "chromium"], env=env) != 0:
+        print("could not install chromium: the browser test will say so", flush=True)
 
 
 def setup():
@@ -56,6 +69,7 @@ def main(argv):
     setup()
     if job == "demo":
         return _run([PYTHON, "-m", "dlcourse", "demo", *argv[1:]], cwd=ROOT, env=environment())
+    install_chromium()
     workers = ["-n", "2"] if (os.cpu_count() or 1) >= 2 else []
     return _run([PYTHON, "-m", "pytest", *workers, *argv[1:]], cwd=ROOT, env=environment())
 

@@ -122,3 +122,9 @@ def test_run_all_on_the_untouched_release_goes_to_the_end(chapter, tmp_path):
         if errors:
             assert "raises-exception" in cell.metadata.get("tags", []), (
                 f"{chapter}: an untagged cell failed: {errors[0].ename}: {errors[0].evalue}")
+    # a demo cell that needs an unfinished exercise says so instead of drawing a progress bar
+    # that stops at 0%: every bar drawn on the untouched release runs to its end
+    widgets = notebook.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    bars = [m["state"] for m in widgets.get("state", {}).values() if m["model_name"] == "FloatProgressModel"]
+    stuck = [f"{bar.get('value', 0):g}/{bar['max']:g}" for bar in bars if bar.get("value", 0) < bar["max"]]
+    assert not stuck, f"{chapter}: progress bars stopped early on the untouched release: {stuck}"

@@ -11,7 +11,7 @@ VERBS = sorted(_command_names())
 
 
 def test_every_command_module_is_a_verb():
-    assert {"autograde", "collect", "demo", "export", "feedback", "plot", "release", "report",
+    assert {"autograde", "collect", "demo", "export", "feedback", "lab", "plot", "release", "report",
             "validate", "xor-demo"} <= set(VERBS)
 
 

@@ -65,3 +65,13 @@ def test_validate_rejects_a_broken_file(tmp_path, capsys):
     assert main(["validate", str(broken)]) == 2
     assert "not a readable notebook" in capsys.readouterr().err
     assert main(["validate", str(tmp_path / "missing.ipynb")]) == 2
+
+
+def test_release_records_the_kernels_language_info(course):
+    """JupyterLab writes the kernel's ``language_info`` into a notebook it opens; a release
+    that already holds it opens unmodified instead of as "unsaved"."""
+    from ipykernel.ipkernel import IPythonKernel
+
+    notebook = nbformat.read(course / "course" / "ch00-toy" / "ch00-toy.ipynb", as_version=4)
+    assert notebook.metadata.language_info == IPythonKernel.language_info
+    assert notebook.metadata.language_info["version"]  # the full record, not nbgrader's bare name

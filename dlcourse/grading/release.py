@@ -6,7 +6,9 @@ The release is nbgrader's own ``generate_assignment``: it replaces every
 outputs, locks the test cells and records their checksums in the gradebook
 (which is what lets autograding restore a test cell a student deleted).
 Every graded test cell and answer cell is then tagged ``raises-exception``, so
-that Run All in JupyterLab goes on past a failing test to the end of the chapter.
+that Run All in JupyterLab goes on past a failing test to the end of the chapter,
+and the notebook records the kernel's ``language_info`` (nbgrader keeps only its
+name), so that JupyterLab has nothing to add and opens it unmodified.
 Generation is deterministic, so a stale ``course/`` is detected by
 generating afresh and comparing.
 """
@@ -96,7 +98,7 @@ def release(root=None, selected=None, db_url=None):
             errors = [line for line in done.stderr.splitlines() if "ERROR" in line or "Error" in line]
             detail = "\n".join(errors[-15:]) or done.stderr[-2000:]
             raise ReleaseError(f"nbgrader could not release {chapter}:\n{detail}")
-        _tag_test_cells(produced)
+        _finish_release(produced)
     return selected
 
 
@@ -105,15 +107,24 @@ def _may_fail(cell):
     return cell.cell_type == "code" and (meta.get("grade") or meta.get("solution"))
 
 
-def _tag_test_cells(path):
-    """Tag the graded test cells and the answer cells ``raises-exception``: a failing check
+def kernel_language_info():
+    """What the course's Python kernel (ipykernel, this interpreter) reports as its
+    ``language_info``, the metadata JupyterLab writes into a notebook it opens."""
+    from ipykernel.ipkernel import IPythonKernel
+
+    return dict(IPythonKernel.language_info)
+
+
+def _finish_release(path):
+    """Tag the graded test cells and the answer cells ``raises-exception`` (a failing check
     or an unfinished answer is what the student should see, not a reason for Run All to
-    stop before the rest of the chapter."""
+    stop before the rest of the chapter) and record the kernel's ``language_info``."""
     notebook = nbformat.read(path, as_version=4)
     for cell in filter(_may_fail, notebook.cells):
         tags = cell.metadata.setdefault("tags", [])
         if CONTINUE_TAG not in tags:
             tags.append(CONTINUE_TAG)
+    notebook.metadata.language_info = kernel_language_info()
     nbformat.write(notebook, path)
 
 
@@ -124,7 +135,9 @@ def _comparable(path):
          cell.get("outputs", []))
         for cell in notebook.cells
     ]
-    return cells, notebook.metadata.get("kernelspec")
+    # the Python version in language_info is the releasing machine's, not the chapter's
+    language = {k: v for k, v in notebook.metadata.get("language_info", {}).items() if k != "version"}
+    return cells, notebook.metadata.get("kernelspec"), language
 
 
 def copy_course(root, target, chapter_ids=None):
