@@ -313,7 +313,8 @@ def test_correct_answers_pass(hidden, capsys):
                               (max_pool_forward_other, max_pool_backward)):
         assert float(ch11.max_pool(forward, backward, hidden=hidden)) == 3
     for student in (residual_block_backward, residual_block_backward_other, residual_block_backward_torchstyle):
-        assert float(ch11.residual_block_backward(student, hidden=hidden)) == 3
+        assert float(ch11.residual_block_backward(student, conv2d_backward, hidden=hidden)) == 3
+    assert float(ch11.residual_block_backward(residual_block_backward, hidden=hidden)) == 3
     assert "\u2713" in capsys.readouterr().out
 
 
@@ -558,6 +559,44 @@ def test_residual_with_the_first_mask_at_the_wrong_place_fails_that_part(capsys)
     assert "first ReLU's mask" in capsys.readouterr().out
 
 
+def _mean_db(dout, x, w, stride=1, padding=0):
+    dx, dw, _ = conv2d_backward(dout, x, w, stride, padding)
+    return dx, dw, dout.mean(axis=(0, 2, 3))
+
+
+def test_residual_failing_because_of_conv2d_backward_says_so(capsys):
+    def built_on_mean_db(dout, x, w1, b1, w2, b2):
+        a1 = conv2d_fast(x, w1, b1, 1, 1)
+        h = np.maximum(a1, 0)
+        dz = dout * (conv2d_fast(h, w2, b2, 1, 1) + x > 0)
+        dh, dw2, db2 = _mean_db(dz, h, w2, 1, 1)
+        dx, dw1, db1 = _mean_db(dh * (a1 > 0), x, w1, 1, 1)
+        return dx + dz, dw1, db1, dw2, db2
+
+    assert float(ch11.residual_block_backward(built_on_mean_db, _mean_db)) == 1
+    assert "the cause is exercise 4: your conv2d_backward" in capsys.readouterr().out
+
+
+def test_residual_failing_in_the_block_does_not_blame_conv2d_backward(capsys):
+    def no_mask(dout, x, w1, b1, w2, b2):
+        a1 = conv2d_fast(x, w1, b1, 1, 1)
+        dh, dw2, db2 = conv2d_backward(dout, np.maximum(a1, 0), w2, 1, 1)
+        dx, dw1, db1 = conv2d_backward(dh * (a1 > 0), x, w1, 1, 1)
+        return dx + dout, dw1, db1, dw2, db2
+
+    message = _fails(ch11.residual_block_backward, no_mask, conv2d_backward, fragments=("dz = dout * (z > 0)",))
+    assert "the cause is exercise 4" not in message
+
+
+def test_residual_with_a_broken_conv2d_backward_is_judged_the_same_by_the_grader():
+    source = ("from dlcourse.checks import ch11\n"
+              "ch11.residual_block_backward(residual_block_backward, conv2d_backward, hidden=True)")
+    verdict = judged_outside(source, {"residual_block_backward": residual_block_backward, "conv2d_backward": _mean_db},
+                             answers_from={"residual_block_backward": residual_block_backward,
+                                           "conv2d_backward": conv2d_backward}, hidden_path=HIDDEN, seed=4, points=3)
+    assert verdict.points == 3, verdict.message
+
+
 def test_an_untrained_or_badly_shaped_lenet_fails():
     _fails(ch11.train_lenet, lambda X, y, Xt, seed=0: np.zeros(len(Xt), dtype=int),
            fragments=("test accuracy of your trained LeNet is 0.1", "below the goal 0.92"))
@@ -575,7 +614,7 @@ def test_an_untrained_or_badly_shaped_lenet_fails():
 @pytest.mark.parametrize("hidden", [False, True])
 @pytest.mark.parametrize("check, n", [
     (ch11.conv_output_size, 1), (ch11.conv_forward, 2), (ch11.conv_backward, 1), (ch11.max_pool, 2),
-    (ch11.residual_block_backward, 1), (ch11.train_lenet, 1),
+    (ch11.residual_block_backward, 1), (ch11.residual_block_backward, 2), (ch11.train_lenet, 1),
 ])
 def test_stub_fails(check, n, hidden):
     _fails(check, *[_stub] * n, fragments=("not implemented yet",), hidden=hidden)
@@ -625,7 +664,7 @@ def test_the_hidden_cases_of_every_seed_are_well_posed(seed, capsys):
         assert float(ch11.conv_forward(conv2d_loops, conv2d_fast, hidden=True)) == 4
         assert float(ch11.conv_backward(conv2d_backward, hidden=True)) == 4
         assert float(ch11.max_pool(max_pool_forward, max_pool_backward_other, hidden=True)) == 3
-        assert float(ch11.residual_block_backward(residual_block_backward, hidden=True)) == 3
+        assert float(ch11.residual_block_backward(residual_block_backward, conv2d_backward, hidden=True)) == 3
         split = core.hidden("train_lenet")
         assert len(split["X_train"]) + len(split["X_test"]) == 1797
         assert sorted(set(split["y_test"].tolist())) == list(range(10))

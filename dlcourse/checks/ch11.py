@@ -390,10 +390,33 @@ def max_pool(student_forward, student_backward, hidden=False):
 _RESIDUAL_OUT = ("dx", "dw1", "db1", "dw2", "db2")
 
 
-def residual_block_backward(student, hidden=False):
+def _conv_backward_agrees(student_conv_backward, case):
+    """Whether the student's ``conv2d_backward`` is right on the two calls the block makes."""
+    dout, x, w1, b1, w2, b2 = case.args
+    a1 = _ref_conv_forward(x, w1, b1, 1, 1)
+    h = np.maximum(a1, 0.0)
+    dz = np.where(_ref_conv_forward(h, w2, b2, 1, 1) + x > 0, dout, 0.0)
+    dh = _ref_conv_backward(dz, h, w2, 1, 1)[0]
+    agrees = True
+    for args in ((dz, h, w2, 1, 1), (np.where(a1 > 0, dh, 0.0), x, w1, 1, 1)):
+        try:  # both calls always made: the grader replays them in this order
+            got, _ = call_student(student_conv_backward, *args, name="conv2d_backward", case=case,
+                                  forbidden=_references(*_CONV_MODULES))
+            expected = _ref_conv_backward(*args)
+            if not isinstance(got, (tuple, list)) or len(got) != 3:
+                raise CheckFailure("conv2d_backward should return 3 arrays")
+            for g, e in zip(got, expected):
+                expect_close(g, e, "conv2d_backward", rtol=1e-8, atol=1e-10)
+        except CheckFailure:
+            agrees = False
+    return agrees
+
+
+def residual_block_backward(student, student_conv_backward=None, hidden=False):
     """Exercise 5: ``residual_block_backward(dout, x, w1, b1, w2, b2) -> (dx, dw1, db1, dw2, db2)``
     for out = relu(conv(relu(conv(x, w1, b1)), w2, b2) + x), 3×3 filters, padding 1
-    (partial credit: the second convolution, the first, dx)."""
+    (partial credit: the second convolution, the first, dx). Given the student's
+    ``conv2d_backward`` (exercise 4), a failure says whether that function is the cause."""
     refs = _references(*_CONV_MODULES)
     rng = np.random.default_rng(113)
     cases = [random_residual_case(rng, n=1, c=1, side=3, label="one 3x3 image, one channel"),
@@ -409,17 +432,25 @@ def residual_block_backward(student, hidden=False):
             raise CheckFailure("`residual_block_backward` should return 5 arrays (dx, dw1, db1, dw2, db2), got "
                                f"{core._short(result)}\n  input: {case.describe()}")
         outcomes.append((case, result, noise))
+    conv_right = [None if student_conv_backward is None else _conv_backward_agrees(student_conv_backward, case)
+                  for case in cases]
     common = (" If your conv2d_backward passes its own check, the mistake is in the block: the ReLU masks or the "
               "skip path.")
 
     def compare(indices, hint):
         def run():
-            for case, result, noise in outcomes:
+            for (case, result, noise), conv_ok in zip(outcomes, conv_right):
                 expected = _ref_residual_block_backward(*case.args)
                 for index in indices:
-                    expect_close(result[index], expected[index],
-                                 f"{_RESIDUAL_OUT[index]} returned by `residual_block_backward`", case,
-                                 rtol=1e-8, atol=1e-10, hint=hint + common, noise=noise)
+                    try:
+                        expect_close(result[index], expected[index],
+                                     f"{_RESIDUAL_OUT[index]} returned by `residual_block_backward`", case,
+                                     rtol=1e-8, atol=1e-10, hint=hint + common, noise=noise)
+                    except CheckFailure as failure:
+                        if conv_ok is False:
+                            raise CheckFailure(f"{failure}\n  the cause is exercise 4: your conv2d_backward gives "
+                                               "wrong gradients on this block's own inputs; fix it first") from None
+                        raise
         return run
 
     return graded_parts([
