@@ -224,7 +224,7 @@ def residual_block_backward_torchstyle(dout, x, w1, b1, w2, b2):
     return tuple(v.tolist() for v in out)
 
 
-def train_lenet(X_train, y_train, X_test, seed=0, epochs=10):
+def train_lenet(X_train, y_train, X_test, seed=0, epochs=8):
     from dlcourse import nn, optim
 
     rng = np.random.default_rng(seed)
