@@ -9,6 +9,13 @@ Classification, from the confusion counts of a class (TP, FP, FN, TN)::
     specificity = TN / (TN + FP)              true negative rate
     F1          = 2·TP / (2·TP + FP + FN)     harmonic mean of precision and recall
 
+Ranking (a score per sample, higher meaning "more positive")::
+
+    TPR(t) = TP(t) / P,   FPR(t) = FP(t) / N     predicting positive when score >= t
+    ROC    = the curve (FPR(t), TPR(t)) as t falls from +inf to the lowest score
+    AUC    = area under it = P(score of a random positive > score of a random negative),
+             ties counted one half
+
 Regression::
 
     MSE  = (1/N) Σ (ŷ − y)²,   RMSE = √MSE
@@ -35,6 +42,9 @@ __all__ = [
     "sensitivity",
     "specificity",
     "f1_score",
+    "roc_curve",
+    "auc",
+    "roc_auc_score",
     "mse",
     "rmse",
     "mae",
@@ -183,6 +193,76 @@ def f1_score(y_true, y_pred, average="binary", pos_label=1, labels=None, zero_di
     """2·TP / (2·TP + FP + FN), the harmonic mean of precision and recall."""
     return _score(lambda tp, fp, fn, tn: 2 * tp, lambda tp, fp, fn, tn: 2 * tp + fp + fn,
                   y_true, y_pred, average, pos_label, labels, zero_division, "f1_score")
+
+
+# ---------------------------------------------------------------------------
+# Ranking: the ROC curve and the area under it
+# ---------------------------------------------------------------------------
+
+
+def _binary_scores(y_true, y_score, pos_label, who):
+    y_true, y_score = _labels_1d(y_true, y_score, who)
+    y_score = np.asarray(y_score, dtype=np.float64)
+    if not np.isfinite(y_score).all():
+        raise ValueError(f"{who}: y_score must be finite numbers")
+    classes = np.unique(y_true)
+    if classes.size > 2:
+        raise ValueError(f"{who}: y_true must hold two classes, got {classes.tolist()}")
+    positive = y_true == pos_label
+    if positive.all() or not positive.any():
+        raise ValueError(
+            f"{who}: y_true needs both positive (== {pos_label!r}) and negative samples; "
+            "with one class the rates TP/P or FP/N are 0/0"
+        )
+    return positive, y_score
+
+
+def roc_curve(y_true, y_score, pos_label=1, drop_intermediate=True):
+    """The ROC curve ``(fpr, tpr, thresholds)``, as ``sklearn.metrics.roc_curve``.
+
+    ``thresholds`` are the distinct scores from the highest down, preceded by
+    +inf (nothing predicted positive: the point (0, 0)); at threshold t a
+    sample is predicted positive when its score is >= t, and
+    ``fpr = FP / N``, ``tpr = TP / P`` there. ``drop_intermediate`` removes
+    the points that lie on a straight segment between their neighbours
+    (they change neither the curve nor its area).
+    """
+    positive, y_score = _binary_scores(y_true, y_score, pos_label, "roc_curve")
+    order = np.argsort(-y_score, kind="stable")
+    score, hit = y_score[order], positive[order]
+    last_of_each_score = np.r_[np.flatnonzero(np.diff(score)), score.size - 1]
+    tps = np.cumsum(hit)[last_of_each_score]
+    fps = 1 + last_of_each_score - tps
+    thresholds = score[last_of_each_score]
+    if drop_intermediate and fps.size > 2:
+        corner = np.r_[True, (np.diff(fps, 2) != 0) | (np.diff(tps, 2) != 0), True]
+        fps, tps, thresholds = fps[corner], tps[corner], thresholds[corner]
+    fps, tps = np.r_[0, fps], np.r_[0, tps]
+    return fps / fps[-1], tps / tps[-1], np.r_[np.inf, thresholds]
+
+
+def auc(x, y):
+    """Area under a curve through the points (x, y) by the trapezoidal rule;
+    ``x`` must be monotonic (increasing or decreasing)."""
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    if x.shape != y.shape or x.ndim != 1 or x.size < 2:
+        raise ValueError(f"auc needs two 1-D arrays of the same length >= 2, got shapes {x.shape} and {y.shape}")
+    dx = np.diff(x)
+    if (dx < 0).any() and (dx > 0).any():
+        raise ValueError("auc: x is neither increasing nor decreasing")
+    area = float(np.sum(dx * (y[1:] + y[:-1]) / 2))
+    return -area if (dx <= 0).all() and (dx < 0).any() else area
+
+
+def roc_auc_score(y_true, y_score, pos_label=1):
+    """Area under the ROC curve of a binary problem (``sklearn.metrics.roc_auc_score``).
+
+    Equal to the fraction of (positive, negative) pairs whose positive has the
+    higher score, a tie counting one half (the Mann–Whitney statistic):
+    0.5 for scores that carry no information, 1 for a perfect ranking.
+    """
+    fpr, tpr, _ = roc_curve(y_true, y_score, pos_label=pos_label, drop_intermediate=False)
+    return auc(fpr, tpr)
 
 
 # ---------------------------------------------------------------------------

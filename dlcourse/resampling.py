@@ -2,11 +2,14 @@
 methods" and "Evaluating models").
 
 - Holdout: split the data once into a training and a test set.
+- Random subsampling: repeat the holdout k times with fresh random splits and
+  average, acc_sub = (1/k) Σ acc_i; some items are tested more often than others.
 - k-fold cross-validation: k disjoint folds; each serves once as the test set
   while the model trains on the other k − 1. Leave-one-out is k = N.
 - Bootstrap: draw N samples *with replacement* to train; the samples never
   drawn ("out of bag", about 36.8 % of them since (1 − 1/N)^N → e^−1) test.
-  The .632 bootstrap blends the optimistic training error with the
+  A class-balanced bootstrap draws the same number from every class, for
+  data sets whose classes are very unequal. The .632 bootstrap blends the optimistic training error with the
   pessimistic out-of-bag error::
 
       err_.632 = 0.368 · err_train + 0.632 · err_oob
@@ -23,9 +26,12 @@ import numpy as np
 __all__ = [
     "train_test_split",
     "holdout_indices",
+    "random_subsampling_indices",
+    "random_subsampling",
     "kfold_indices",
     "leave_one_out_indices",
     "bootstrap_indices",
+    "balanced_bootstrap_indices",
     "bootstrap_632",
     "bootstrap_error_632",
     "cross_validate",
@@ -38,6 +44,13 @@ def _generator(rng):
     if rng is None:
         raise ValueError("pass rng= a numpy.random.Generator or an integer seed")
     return np.random.default_rng(rng)
+
+
+def _check_xy(X, y):
+    X, y = np.asarray(X), np.asarray(y)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
+    return X, y
 
 
 def _n_test(n_samples, test_size):
@@ -115,6 +128,31 @@ def train_test_split(*arrays, test_size=0.25, rng=0, shuffle=True, stratify=None
     return out
 
 
+def random_subsampling_indices(n_samples, n_repeats=10, test_size=0.25, rng=0, stratify=None):
+    """Yield ``n_repeats`` holdout splits ``(train, test)``, each drawn afresh
+    from the one generator ``rng`` (scikit-learn's ``ShuffleSplit``, or
+    ``StratifiedShuffleSplit`` with ``stratify``). See ``holdout_indices``
+    for ``test_size`` and ``stratify``."""
+    if not isinstance(n_repeats, (int, np.integer)) or n_repeats < 1:
+        raise ValueError(f"n_repeats must be an integer >= 1, got {n_repeats!r}")
+    rng = _generator(rng)
+    for _ in range(n_repeats):
+        yield holdout_indices(n_samples, test_size=test_size, rng=rng, stratify=stratify)
+
+
+def random_subsampling(make_model, X, y, score, n_repeats=10, test_size=0.25, rng=0, stratify=None):
+    """Random subsampling: ``score(y_test, model.predict(X_test))`` for each of
+    ``n_repeats`` random holdout splits, a fresh ``make_model()`` fit on each
+    training part. Returns the k scores as an array: their mean is the notes'
+    acc_sub = Σ acc_i / k, their standard deviation the spread of one holdout."""
+    X, y = _check_xy(X, y)
+    scores = []
+    for train, test in random_subsampling_indices(len(X), n_repeats, test_size, rng, stratify):
+        model = make_model().fit(X[train], y[train])
+        scores.append(float(score(y[test], model.predict(X[test]))))
+    return np.array(scores)
+
+
 def kfold_indices(n_samples, n_splits=5, shuffle=False, rng=0):
     """Yield ``(train, test)`` index arrays for k-fold cross-validation.
 
@@ -159,6 +197,35 @@ def bootstrap_indices(n_samples, n_bootstraps=100, rng=0):
         yield in_bag, np.flatnonzero(~drawn)
 
 
+def balanced_bootstrap_indices(y, n_bootstraps=100, n_per_class=None, rng=0):
+    """Yield ``(in_bag, out_of_bag)`` for bootstrap samples balanced by class.
+
+    Each sample draws ``n_per_class`` items (default: the size of the largest
+    class) with replacement from every class of the labels ``y`` (N,), so
+    that each class makes up the same share of it; ``in_bag`` lists them class
+    after class, in the order of the sorted class values. ``out_of_bag``
+    holds the sorted indices never drawn.
+    """
+    labels = np.asarray(y)
+    if labels.ndim != 1 or labels.size == 0:
+        raise ValueError(f"y must be a non-empty 1-D array of labels, got shape {labels.shape}")
+    if not isinstance(n_bootstraps, (int, np.integer)) or n_bootstraps < 1:
+        raise ValueError(f"n_bootstraps must be an integer >= 1, got {n_bootstraps!r}")
+    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    size = int(counts.max()) if n_per_class is None else n_per_class
+    if not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"n_per_class must be an integer >= 1, got {n_per_class!r}")
+    members = np.argsort(inverse, kind="stable")  # indices grouped by class
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    rng = _generator(rng)
+    for _ in range(n_bootstraps):
+        offsets = np.floor(rng.random((counts.size, size)) * counts[:, None]).astype(np.int64)
+        in_bag = members[(starts[:, None] + offsets).reshape(-1)]
+        drawn = np.zeros(labels.size, dtype=bool)
+        drawn[in_bag] = True
+        yield in_bag, np.flatnonzero(~drawn)
+
+
 def bootstrap_632(err_train, err_oob):
     """The .632 bootstrap estimate: 0.368 · err_train + 0.632 · err_oob."""
     return 0.368 * err_train + 0.632 * err_oob
@@ -178,9 +245,7 @@ def bootstrap_error_632(make_model, X, y, error, n_bootstraps=50, rng=0):
 
     Returns a dict with "err_train", "err_oob" and "err_632".
     """
-    X, y = np.asarray(X), np.asarray(y)
-    if len(X) != len(y):
-        raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
+    X, y = _check_xy(X, y)
     err_train = float(error(y, make_model().fit(X, y).predict(X)))
     oob_errors = []
     for in_bag, oob in bootstrap_indices(len(X), n_bootstraps, rng):
@@ -199,9 +264,7 @@ def cross_validate(make_model, X, y, score, n_splits=5, shuffle=True, rng=0):
 
     Returns the k fold scores as an array (their mean is the CV estimate).
     """
-    X, y = np.asarray(X), np.asarray(y)
-    if len(X) != len(y):
-        raise ValueError(f"X has {len(X)} samples but y has {len(y)}")
+    X, y = _check_xy(X, y)
     scores = []
     for train, test in kfold_indices(len(X), n_splits, shuffle=shuffle, rng=rng):
         model = make_model().fit(X[train], y[train])

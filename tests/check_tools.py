@@ -56,3 +56,55 @@ def judged_outside(source, students, points=1, answers_from=None, hidden_path=No
     return judge.judge(source, plan, {r["index"]: r["result"] for r in replies}, points,
                        mutations={r["index"]: r["mutated"] for r in replies if "mutated" in r},
                        hidden_path=hidden_path, seed=seed)
+
+
+def hidden_case_texts(path):
+    """The labels of a ``hidden_cases.py`` and the source of its long array literals
+    (20 characters or more), the texts that must never reach a student."""
+    import ast
+
+    source = path.read_text()
+    tree = ast.parse(source)
+    labels = {kw.value.value for node in ast.walk(tree) if isinstance(node, ast.Call)
+              for kw in node.keywords if kw.arg == "label" and isinstance(kw.value, ast.Constant)}
+    literals = {ast.get_source_segment(source, node) for node in ast.walk(tree)
+                if isinstance(node, ast.List) and all(isinstance(e, (ast.Constant, ast.UnaryOp, ast.List, ast.Tuple))
+                                                      for e in node.elts)}
+    return labels, {text for text in literals if text and len(text) >= 20}
+
+
+def leaked_hidden_texts(path, root, released_notebook):
+    """``{shipped file: [hidden texts it holds]}`` over the installed package and the release."""
+    labels, literals = hidden_case_texts(path)
+    shipped = [p for p in (root / "dlcourse").rglob("*") if p.is_file() and p.suffix in (".py", ".json", ".txt", ".md")]
+    shipped.append(released_notebook)
+    leaks = {}
+    for shipped_path in shipped:
+        text = shipped_path.read_text(errors="replace")
+        found = [t for t in labels | literals if t in text]
+        if found:
+            leaks[str(shipped_path.relative_to(root))] = found
+    return leaks
+
+
+def hidden_labels(path):
+    """The ``label=`` strings of the cases in an instructor's ``hidden_cases.py``."""
+    import ast
+
+    tree = ast.parse(path.read_text())
+    return {kw.value.value for node in ast.walk(tree) if isinstance(node, ast.Call)
+            for kw in node.keywords if kw.arg == "label" and isinstance(kw.value, ast.Constant)}
+
+
+def assert_no_hidden_case_ships(root, chapter, hidden_path, at_least=10):
+    """No hidden case label of ``chapter`` is in the installed library or the released notebook,
+    and the release has no copy of the hidden cases."""
+    labels = hidden_labels(hidden_path)
+    assert len(labels) >= at_least
+    shipped = [p for p in (root / "dlcourse").rglob("*") if p.is_file() and p.suffix in (".py", ".json", ".txt", ".md")]
+    shipped.append(root / "course" / chapter / f"{chapter}.ipynb")
+    for path in shipped:
+        text = path.read_text(errors="replace")
+        leaked = [label for label in labels if label in text]
+        assert not leaked, f"{path.relative_to(root)} holds hidden case labels {leaked}"
+    assert not (root / "course" / chapter / hidden_path.name).exists()

@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from dlcourse.checks import ch02
+from dlcourse.checks import ch02, core
+from dlcourse.checks.core import CheckFailure
 from tests.check_tools import fails as _fails
+from tests.check_tools import hidden_case_texts, leaked_hidden_texts
 from tests.check_tools import stub as _stub
+from tests.conftest import ROOT
 
 
 # -- solutions as the notebook writes them, and other correct ways ----------------------------
@@ -413,3 +416,72 @@ def test_calling_the_library_fails():
            lambda x: nn.SELU()(x), fragments=("reference implementation",))
     _fails(ch02.chain_gradient, lambda *a: ch02._ref_chain_gradient(*a), fragments=("reference implementation",))
     _fails(ch02.dead_units, lambda *a: ch02._ref_dead_units(*a), fragments=("reference implementation",))
+
+
+# -- hidden cases: the instructor's, different for each student ------------------------------
+
+HIDDEN = ROOT / "solutions" / "ch02-activations" / "hidden_cases.py"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_hidden_cases_of_every_seed_are_well_posed(seed, capsys):
+    with core.hidden_source(HIDDEN, seed):
+        ch02.relu(relu, relu_grad, hidden=True)
+        ch02.sigmoid(sigmoid, sigmoid_grad, hidden=True)
+        ch02.softplus(softplus, softplus_grad, hidden=True)
+        ch02.softmax(softmax, hidden=True)
+        ch02.chain_gradient(chain_gradient, hidden=True)
+        ch02.dead_units(dead_units, hidden=True)
+        assert float(ch02.elu_selu(elu, elu_grad, selu, hidden=True)) == 2.0
+
+
+def _hidden_inputs(seed, exercise):
+    with core.hidden_source(HIDDEN, seed):
+        part = core.hidden(exercise)
+    cases = [c for cases in part.values() for c in cases] if isinstance(part, dict) else part
+    return [a for c in cases for a in c.args + tuple(c.kwargs.values()) if isinstance(a, np.ndarray | float)]
+
+
+@pytest.mark.parametrize("exercise", ["relu", "sigmoid", "elu_selu", "softplus", "softmax", "chain_gradient",
+                                      "dead_units"])
+def test_each_seed_has_its_own_hidden_random_cases_and_keeps_them(exercise):
+    first, again, other = _hidden_inputs(1, exercise), _hidden_inputs(1, exercise), _hidden_inputs(2, exercise)
+    assert len(first) == len(again) and all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not all(np.shape(a) == np.shape(b) and np.array_equal(a, b) for a, b in zip(first, other))
+
+
+def test_without_the_instructors_file_the_hidden_part_says_where_it_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with core.hidden_source(None, 0):
+        with pytest.raises(CheckFailure, match="only when the instructor grades"):
+            ch02.softmax(softmax, hidden=True)
+        with pytest.raises(CheckFailure, match="only when the instructor grades"):
+            ch02.relu(relu, relu_grad, hidden=True)
+
+
+def test_no_hidden_case_reaches_a_student():
+    labels, literals = hidden_case_texts(HIDDEN)
+    assert len(labels) >= 10 and literals
+    assert leaked_hidden_texts(HIDDEN, ROOT, ROOT / "course" / "ch02-activations" / "ch02-activations.ipynb") == {}
+    assert not (ROOT / "course" / "ch02-activations" / "hidden_cases.py").exists()
+
+
+# -- the caller's arrays are left alone --------------------------------------------------------
+
+
+def relu_in_place(x):
+    x = np.asarray(x)
+    x[x < 0] = 0.0
+    return x.astype(float)
+
+
+def softmax_in_place(x, axis=-1):
+    x = np.asarray(x, dtype=float)
+    x -= x.max(axis=axis, keepdims=True)
+    e = np.exp(x)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def test_changing_the_callers_array_fails_and_names_it():
+    _fails(ch02.relu, relu_in_place, relu_grad, fragments=("changed its argument `x` in place",))
+    _fails(ch02.softmax, softmax_in_place, fragments=("changed its argument `x` in place",))

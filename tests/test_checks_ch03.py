@@ -9,9 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from dlcourse.checks import ch03
+from dlcourse.checks import ch03, core
+from dlcourse.checks.core import CheckFailure
 from tests.check_tools import fails as _fails
+from tests.check_tools import hidden_case_texts, leaked_hidden_texts
 from tests.check_tools import stub as _stub
+from tests.conftest import ROOT
 
 
 def _augment(X):
@@ -170,7 +173,7 @@ def test_references_reproduce_the_notes():
     slope, intercept = ch03._ref_fit_line(ch03._LINE_X, ch03._LINE_Y)
     assert np.isclose(slope, 0.5) and np.isclose(intercept, -1.5)
     np.testing.assert_allclose(ch03._ref_normal_equations(ch03._LINE_X[:, None], ch03._LINE_Y), [-1.5, 0.5])
-    X, y = ch03._insurance_table()
+    X, y = ch03.insurance_table()
     # w = [1, 1], b = 0 on raw ages: the loss of each y = 0 row is its logit z
     z = X.sum(axis=1)
     assert np.isclose(ch03._ref_logistic_loss(X, y, np.ones(2), 0.0),
@@ -184,11 +187,11 @@ def test_references_match_the_library():
     from dlcourse.metrics import mse, r2_score, rmse
 
     houses, price = house_prices()
-    np.testing.assert_array_equal(ch03._house_table()[0], houses)
-    np.testing.assert_array_equal(ch03._house_table()[1], price)
+    np.testing.assert_array_equal(ch03.house_table()[0], houses)
+    np.testing.assert_array_equal(ch03.house_table()[1], price)
     X, y = insurance_by_age_affordability()
-    np.testing.assert_array_equal(ch03._insurance_table()[0], X)
-    np.testing.assert_array_equal(ch03._insurance_table()[1], y)
+    np.testing.assert_array_equal(ch03.insurance_table()[0], X)
+    np.testing.assert_array_equal(ch03.insurance_table()[1], y)
     x, t = line_points()
     np.testing.assert_array_equal(x[:, 0], ch03._LINE_X)
     np.testing.assert_array_equal(t, ch03._LINE_Y)
@@ -466,5 +469,92 @@ def test_the_grader_reaches_the_same_verdicts_from_the_kernels_answers():
                 "softmax_cross_entropy": softmax_cross_entropy_other}
     for name in students:
         verdict = judged_outside(f"from dlcourse.checks import ch03\nch03.{name}({name}, hidden=True)",
-                                 students, points=2)
+                                 students, points=2, hidden_path=HIDDEN)
         assert (verdict.points, verdict.outcome) == (2, "pass"), verdict.message
+
+
+# -- hidden cases: the instructor's, different for each student ------------------------------
+
+HIDDEN = ROOT / "solutions" / "ch03-regression" / "hidden_cases.py"
+_EXERCISES = ["fit_line", "normal_equations", "regression_metrics", "polynomial_features", "ridge",
+              "logistic_loss_and_grad", "softmax_cross_entropy"]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_hidden_cases_of_every_seed_are_well_posed(seed, capsys):
+    with core.hidden_source(HIDDEN, seed):
+        ch03.fit_line(fit_line, hidden=True)
+        ch03.polynomial_features(polynomial_features, hidden=True)
+        ch03.ridge(ridge, hidden=True)
+        assert repr(ch03.normal_equations(normal_equations, hidden=True)) == "2"
+        assert repr(ch03.regression_metrics(regression_metrics, hidden=True)) == "3"
+        assert repr(ch03.logistic_loss_and_grad(logistic_loss_and_grad, hidden=True)) == "2"
+        assert repr(ch03.softmax_cross_entropy(softmax_cross_entropy, hidden=True)) == "3"
+
+
+def _hidden_inputs(seed, exercise):
+    with core.hidden_source(HIDDEN, seed):
+        part = core.hidden(exercise)
+    cases = [c for cases in part.values() for c in cases] if isinstance(part, dict) else part
+    return [a for c in cases for a in c.args if isinstance(a, np.ndarray | float | int)]
+
+
+@pytest.mark.parametrize("exercise", _EXERCISES)
+def test_each_seed_has_its_own_hidden_random_cases_and_keeps_them(exercise):
+    first, again, other = _hidden_inputs(1, exercise), _hidden_inputs(1, exercise), _hidden_inputs(2, exercise)
+    assert len(first) == len(again) and all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not all(np.shape(a) == np.shape(b) and np.array_equal(a, b) for a, b in zip(first, other))
+
+
+def test_without_the_instructors_file_the_hidden_part_says_where_it_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with core.hidden_source(None, 0):
+        with pytest.raises(CheckFailure, match="only when the instructor grades"):
+            ch03.fit_line(fit_line, hidden=True)
+        with pytest.raises(CheckFailure, match="only when the instructor grades"):
+            ch03.normal_equations(normal_equations, hidden=True)
+
+
+def test_no_hidden_case_reaches_a_student():
+    labels, literals = hidden_case_texts(HIDDEN)
+    assert len(labels) >= 10 and literals
+    assert leaked_hidden_texts(HIDDEN, ROOT, ROOT / "course" / "ch03-regression" / "ch03-regression.ipynb") == {}
+    assert not (ROOT / "course" / "ch03-regression" / "hidden_cases.py").exists()
+
+
+# -- the caller's arrays are left alone --------------------------------------------------------
+
+
+def fit_line_in_place(x, y):
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    x_mean = x.mean()
+    x -= x_mean   # changes the caller's float array
+    slope = np.sum(x * (y - y.mean())) / np.sum(x ** 2)
+    return slope, y.mean() - slope * x_mean
+
+
+def ridge_in_place(X, y, lam):
+    X = np.asarray(X, dtype=float)
+    means = X.mean(axis=0)
+    X -= means
+    w = np.linalg.solve(X.T @ X + lam * np.eye(X.shape[1]), X.T @ (y - y.mean()))
+    return np.concatenate(([y.mean() - means @ w], w))
+
+
+def test_changing_the_callers_array_fails_and_names_it():
+    _fails(ch03.fit_line, fit_line_in_place, fragments=("changed its argument `x` in place",))
+    _fails(ch03.ridge, ridge_in_place, fragments=("changed its argument `X` in place",))
+
+
+# -- one rule for several returned values: any sequence of the right length --------------------
+
+
+def test_fit_line_and_metrics_accept_a_list_or_an_array_of_the_values(capsys):
+    ch03.fit_line(lambda x, y: np.polyfit(np.asarray(x, dtype=float), np.asarray(y, dtype=float), 1))
+    ch03.fit_line(lambda x, y: list(fit_line(x, y)))
+    assert repr(ch03.regression_metrics(lambda y, y_hat: np.array(regression_metrics(y, y_hat)))) == "3"
+
+
+def test_fit_line_with_the_wrong_number_of_values_fails():
+    _fails(ch03.fit_line, lambda x, y: np.polyfit(np.asarray(x, dtype=float), np.asarray(y, dtype=float), 2),
+           fragments=("should return 2 values (a tuple, a list or a 1-D array of 2)",))

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from dlcourse.checks import ch04
+from dlcourse.checks import ch04, core
 from tests.check_tools import fails as _fails
 from tests.check_tools import stub as _stub
+from tests.conftest import ROOT
+from tests.hidden_case_tools import hidden_labels, hidden_literals, leaks
 
 
 # -- solutions as the notebook writes them, and other correct ways ----------------------------
@@ -55,7 +57,7 @@ def single_weight_step_other(w, x, y, lr):
 def standardize(X):
     mean = X.mean(axis=0)
     std = X.std(axis=0)
-    std[std == 0] = 1.0
+    std[std <= 1e-10 * np.abs(X).max(axis=0)] = 1.0
     return (X - mean) / std, mean, std
 
 
@@ -63,8 +65,24 @@ def standardize_other(X):
     X = np.asarray(X, dtype=float)
     mean = np.mean(X, axis=0, keepdims=True)
     std = np.sqrt(np.mean((X - mean) ** 2, axis=0, keepdims=True))
-    std = np.where(std > 0, std, 1.0)
+    scale = np.max(np.abs(X), axis=0, keepdims=True)
+    std = np.where(std > 1e-10 * scale, std, 1.0)
     return (X - mean) / std, mean.ravel(), std.ravel()
+
+
+def standardize_loop(X):
+    X = np.array(X, dtype=float)
+    out, means, stds = np.empty_like(X), [], []
+    for j in range(X.shape[1]):
+        column = X[:, j]
+        mu = sum(column) / len(column)
+        sigma = np.sqrt(np.mean((column - mu) ** 2))
+        if sigma <= 1e-10 * max(abs(column)):
+            sigma = 1.0
+        out[:, j] = (column - mu) / sigma
+        means.append(mu)
+        stds.append(sigma)
+    return out, np.array(means), np.array(stds)
 
 
 def linear_regression_gd(X, y, lr, epochs):
@@ -132,7 +150,7 @@ def test_correct_answers_pass(hidden, capsys):
         ch04.gradient_descent_1d(gd, hidden=hidden)
     for step in (single_weight_step, single_weight_step_other):
         ch04.single_weight_step(step, hidden=hidden)
-    for st in (standardize, standardize_other):
+    for st in (standardize, standardize_other, standardize_loop):
         ch04.standardize(st, hidden=hidden)
     for lr_gd in (linear_regression_gd, linear_regression_gd_augmented):
         ch04.linear_regression_gd(lr_gd, hidden=hidden)
@@ -180,7 +198,7 @@ def test_numerical_derivative_reference_is_second_order():
 
 def test_regression_references_match_torch_sgd():
     rng = np.random.default_rng(0)
-    X, y = ch04._regression_data(rng, m=13, n=3)
+    X, y = ch04.regression_data(rng, m=13, n=3)
     for batch_size in (13, 1, 4):
         w, b, losses = ch04._ref_minibatch_gd(X, y, 0.05, 3, batch_size, np.random.default_rng(7))
         order_rng = np.random.default_rng(7)
@@ -414,3 +432,72 @@ def test_calling_the_library_fails():
     _fails(ch04.linear_regression_gd, lambda X, y, lr, e: ch04._ref_linear_regression_gd(X, y, lr, e),
            fragments=("reference implementation",))
     _fails(ch04.standardize, lambda X: ch04._ref_standardize(X), fragments=("reference implementation",))
+
+
+# -- the spec's edge cases: a constant column up to rounding, the caller's X left alone ----------
+
+
+def test_a_column_of_tenths_is_constant_for_the_reference():
+    X = np.array([[0.1], [0.1], [0.1]])
+    assert 0 < X.std(axis=0)[0] < 1e-16  # np.std does not give exactly 0
+    scaled, mean, std = ch04._ref_standardize(X)
+    np.testing.assert_array_equal(std, [1.0])
+    np.testing.assert_allclose(scaled, 0.0, atol=1e-16)
+    np.testing.assert_allclose(mean, [0.1], rtol=1e-15)
+
+
+def test_standardize_testing_std_equal_to_zero_fails():
+    def exact_zero(X):
+        X = np.asarray(X, dtype=float)
+        mean, std = X.mean(axis=0), X.std(axis=0)
+        std = np.where(std == 0, 1.0, std)
+        return (X - mean) / std, mean, std
+
+    _fails(ch04.standardize, exact_zero, fragments=("a column of 0.1s", "never test std == 0"))
+
+
+def test_standardize_in_place_fails_and_names_x():
+    def in_place(X):
+        mean, std = X.mean(axis=0), X.std(axis=0)
+        std[std <= 1e-10 * np.abs(X).max(axis=0)] = 1.0
+        X -= mean
+        X /= std
+        return X, mean, std
+
+    _fails(ch04.standardize, in_place, fragments=("changed its argument `X` in place",))
+
+
+# -- hidden cases: the instructor's, different for each student ------------------------------
+
+HIDDEN = ROOT / "solutions" / "ch04-gradient-descent" / "hidden_cases.py"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_hidden_cases_of_every_seed_are_well_posed(seed, capsys):
+    with core.hidden_source(HIDDEN, seed):
+        ch04.numerical_derivative(numerical_derivative, hidden=True)
+        ch04.gradient_descent_1d(gradient_descent_1d, hidden=True)
+        ch04.single_weight_step(single_weight_step, hidden=True)
+        ch04.standardize(standardize, hidden=True)
+        ch04.linear_regression_gd(linear_regression_gd, hidden=True)
+        assert float(ch04.minibatch_gd(minibatch_gd, hidden=True)) == 3.0
+
+
+def _hidden_inputs(seed, exercise):
+    with core.hidden_source(HIDDEN, seed):
+        return core.hidden(exercise)
+
+
+def test_each_seed_has_its_own_hidden_random_cases_and_keeps_them():
+    first, again, other = (_hidden_inputs(s, "standardize")[-1].args[0] for s in (1, 1, 2))
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    parts = [_hidden_inputs(s, "minibatch_gd")["general"][0].args[0] for s in (1, 1, 2)]
+    np.testing.assert_array_equal(parts[0], parts[1])
+    assert parts[0].shape != parts[2].shape or not np.array_equal(parts[0], parts[2])
+
+
+def test_no_hidden_case_reaches_a_student():
+    assert len(hidden_labels(HIDDEN)) >= 15 and len(hidden_literals(HIDDEN)) >= 3
+    assert leaks(HIDDEN, "ch04-gradient-descent") == {}
+    assert not (ROOT / "course" / "ch04-gradient-descent" / "hidden_cases.py").exists()

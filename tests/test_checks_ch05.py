@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from dlcourse.checks import ch05
+from dlcourse.checks import ch05, core
 from tests.check_tools import fails as _fails
 from tests.check_tools import stub as _stub
+from tests.conftest import ROOT
+from tests.hidden_case_tools import hidden_labels, hidden_literals, leaks
 
 
 def _sigmoid(a):
@@ -255,7 +257,7 @@ def test_softmax_cross_entropy_reference_matches_torch():
 
 
 def test_mlp_reference_matches_torch_autograd():
-    case = ch05._mlp_case(np.random.default_rng(5), n=7, d=3, h=5, c=4, scale=2.0)
+    case = ch05.mlp_case(np.random.default_rng(5), n=7, d=3, h=5, c=4, scale=2.0)
     X, y, params = case.args
     tp = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
     h1 = torch.sigmoid(torch.tensor(X) @ tp["W1"].T + tp["b1"])
@@ -544,3 +546,83 @@ def test_the_forward_sigmoid_of_the_library_is_allowed_in_sigmoid_backward(capsy
     import dlcourse.functional as F
 
     ch05.sigmoid_backward(lambda dout, a: dout * F.sigmoid(a) * F.sigmoid(-a), hidden=True)
+
+
+# -- the caller's x is left alone ------------------------------------------------------------
+
+
+def test_numerical_gradient_that_leaves_x_perturbed_fails_and_names_it(capsys):
+    def no_restore(f, x, h=1e-6):
+        grad = np.zeros_like(x, dtype=float)
+        for i in np.ndindex(x.shape):
+            old = x[i]
+            x[i] = old + h
+            f_plus = f(x)
+            x[i] = old - h
+            f_minus = f(x)
+            grad[i] = (f_plus - f_minus) / (2 * h)  # x[i] stays at old - h
+        return grad
+
+    score = ch05.numerical_gradient(no_restore, relative_error)
+    assert float(score) == 1.0
+    assert "changed its argument `x` in place" in capsys.readouterr().out
+
+
+# -- hidden cases: the instructor's, different for each student ------------------------------
+
+HIDDEN = ROOT / "solutions" / "ch05-backprop" / "hidden_cases.py"
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_hidden_cases_of_every_seed_are_well_posed(seed, capsys):
+    with core.hidden_source(HIDDEN, seed):
+        ch05.two_path_gradient(two_path_gradient, hidden=True)
+        assert float(ch05.numerical_gradient(numerical_gradient, relative_error, hidden=True)) == 2
+        assert float(ch05.linear_layer(linear_forward, linear_backward, hidden=True)) == 3
+        ch05.sigmoid_backward(sigmoid_backward, hidden=True)
+        ch05.softmax_cross_entropy(softmax_cross_entropy, hidden=True)
+        assert float(ch05.mlp_forward_backward(mlp_forward_backward, hidden=True)) == 4
+        ch05.tower(tower, hidden=True)
+    assert "\u2717" not in capsys.readouterr().out
+
+
+def _hidden(seed, exercise):
+    with core.hidden_source(HIDDEN, seed):
+        return core.hidden(exercise)
+
+
+def test_each_seed_has_its_own_hidden_random_cases_and_keeps_them():
+    first, again, other = (_hidden(s, "tower")[-1].args[0] for s in (1, 1, 2))
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    layers = [_hidden(s, "linear_layer")[0][0] for s in (1, 1, 2)]
+    np.testing.assert_array_equal(layers[0], layers[1])
+    assert not np.array_equal(layers[0], layers[2])
+
+
+def test_no_hidden_case_reaches_a_student():
+    assert len(hidden_labels(HIDDEN)) >= 15 and len(hidden_literals(HIDDEN)) >= 3
+    assert leaks(HIDDEN, "ch05-backprop") == {}
+    assert not (ROOT / "course" / "ch05-backprop" / "hidden_cases.py").exists()
+
+
+# -- a notebook's print options do not change the messages ------------------------------------
+
+
+def test_messages_ignore_the_notebooks_print_options(capsys):
+    def off_by_a_hair(a, b):
+        return np.array(relative_error(a, b) + 3e-14)  # suppress=True would print 3e-14 as 0.
+
+    def message():
+        assert float(ch05.numerical_gradient(numerical_gradient, off_by_a_hair)) == 1
+        return capsys.readouterr().out
+
+    plain = message()
+    saved = np.get_printoptions()
+    np.set_printoptions(precision=4, suppress=True)  # what a notebook may set in its first cell
+    try:
+        suppressed = message()
+    finally:
+        np.set_printoptions(**saved)
+    assert "equal arrays" in plain and "3e-14" in plain, plain
+    assert suppressed == plain

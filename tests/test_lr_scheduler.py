@@ -340,3 +340,150 @@ def test_constructing_with_last_epoch_resumes_like_torch(name):
         traces.append((np.array(rates), resumed.last_epoch))
     np.testing.assert_allclose(traces[0][0], traces[1][0], rtol=1e-12, atol=1e-15)
     assert traces[0][1] == traces[1][1]
+
+
+# -- ConstantLR, PolynomialLR, MultiplicativeLR, ChainedScheduler ----------------------
+
+
+def _chained(lib, opt):
+    return lib.ChainedScheduler([lib.ConstantLR(opt, factor=0.1, total_iters=7),
+                                 lib.ExponentialLR(opt, gamma=0.99),
+                                 lib.StepLR(opt, step_size=50, gamma=0.5)])
+
+
+def _chained_warmup_cosine(lib, opt):
+    return lib.ChainedScheduler([lib.LinearLR(opt, start_factor=0.2, total_iters=20),
+                                 lib.CosineAnnealingLR(opt, T_max=120, eta_min=0.0)], opt)
+
+
+class _Halving:
+    """A callable object: its attribute is saved by state_dict, as in PyTorch."""
+
+    def __init__(self):
+        self.rate = 0.995
+
+    def __call__(self, t):
+        return self.rate if t % 3 else 0.98
+
+
+NEW_CASES = {
+    "ConstantLR": (lambda lib, o: lib.ConstantLR(o), "sgd"),
+    "ConstantLR-long": (lambda lib, o: lib.ConstantLR(o, factor=0.25, total_iters=40), "adam"),
+    "PolynomialLR": (lambda lib, o: lib.PolynomialLR(o, total_iters=200, power=2.0), "sgd"),
+    "PolynomialLR-linear": (lambda lib, o: lib.PolynomialLR(o, total_iters=150), "adagrad"),
+    "PolynomialLR-sqrt": (lambda lib, o: lib.PolynomialLR(o, total_iters=250, power=0.5), "adam"),
+    "MultiplicativeLR": (lambda lib, o: lib.MultiplicativeLR(o, lambda t: 0.99), "sgd"),
+    "MultiplicativeLR-per-group": (lambda lib, o: lib.MultiplicativeLR(
+        o, [lambda t: 1 - 0.5 / (t + 10), _Halving()]), "adam"),
+    "ChainedScheduler": (_chained, "sgd"),
+    "ChainedScheduler-warmup-cosine": (_chained_warmup_cosine, "adam"),
+}
+CASES.update(NEW_CASES)
+
+
+@pytest.mark.parametrize("name", list(NEW_CASES))
+def test_new_schedulers_resume_from_state_dicts(name):
+    test_resume_from_state_dicts(name)
+
+
+@pytest.mark.parametrize("name", list(NEW_CASES))
+def test_new_schedulers_match_torch(name):
+    factory, kind = NEW_CASES[name]
+    ours = _trace(optim, factory, kind, STEPS)
+    theirs = _trace(torch, factory, kind, STEPS)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["ConstantLR", "ConstantLR-long", "PolynomialLR",
+                                  "PolynomialLR-linear", "PolynomialLR-sqrt"])
+def test_new_closed_forms(name):
+    rates, _, _ = _trace(optim, *NEW_CASES[name], STEPS)
+    scheduler = NEW_CASES[name][0](sched, _optimizer(optim, NEW_CASES[name][1]))
+    t = np.arange(STEPS)
+    if name.startswith("Constant"):
+        factor, total = (1 / 3, 5) if name == "ConstantLR" else (0.25, 40)
+        closed = [sched.constant_lr(t, b, factor, total) for b in (0.1, 0.05)]
+    else:
+        total, power = {"PolynomialLR": (200, 2.0), "PolynomialLR-linear": (150, 1.0),
+                        "PolynomialLR-sqrt": (250, 0.5)}[name]
+        closed = [sched.polynomial_lr(t, b, total, power) for b in (0.1, 0.05)]
+    np.testing.assert_allclose(np.stack(closed, axis=1), rates, rtol=1e-12, atol=1e-15)
+    for s in (0, 4, 5, 39, 40, 199, 200, 299):
+        scheduler.last_epoch = s
+        np.testing.assert_allclose(scheduler.closed_form_lr(), rates[s], rtol=1e-12, atol=1e-15)
+
+
+def test_new_scheduler_errors():
+    opt = _optimizer(optim, "sgd")
+    with pytest.raises(ValueError, match="between 0 and 1, got 2"):
+        sched.ConstantLR(opt, factor=2)
+    with pytest.raises(ValueError, match="total_iters must be a positive integer, got 0"):
+        sched.PolynomialLR(opt, total_iters=0)
+    with pytest.raises(ValueError, match="Expected 2 lr_lambdas, but got 1"):
+        sched.MultiplicativeLR(opt, [lambda t: 0.9])
+    with pytest.raises(TypeError, match="lr_lambda should be a function"):
+        sched.MultiplicativeLR(opt, 0.9)
+    with pytest.raises(ValueError, match="at least one scheduler"):
+        sched.ChainedScheduler([])
+    with pytest.raises(ValueError, match="does not support ReduceLROnPlateau"):
+        sched.ChainedScheduler([sched.ReduceLROnPlateau(opt)])
+    with pytest.raises(ValueError, match="same optimizer"):
+        sched.ChainedScheduler([sched.StepLR(opt, 2), sched.StepLR(_optimizer(optim, "sgd"), 2)])
+
+
+# -- line search ----------------------------------------------------------------------
+
+
+def _quadratic(A, b):
+    return lambda x: 0.5 * x @ A @ x - b @ x
+
+
+def test_line_search_step_is_the_best_candidate():
+    rng = np.random.default_rng(3)
+    M = rng.normal(size=(4, 4))
+    A, b = M @ M.T + np.eye(4), rng.normal(size=4)
+    loss, lrs = _quadratic(A, b), [1.0, 0.5, 0.2, 0.1, 0.05, 0.01]
+    x = rng.normal(size=4)
+    for _ in range(200):
+        g = A @ x - b
+        if np.linalg.norm(g) < 1e-9:  # converged: further steps only move by rounding
+            break
+        trials = [loss(x - lr * g) for lr in lrs]
+        new_x, best = optim.line_search_step(x, g, loss, lrs)
+        assert best == lrs[int(np.argmin(trials))]
+        np.testing.assert_array_equal(new_x, x - best * g)
+        assert loss(new_x) == min(trials)
+        assert loss(new_x) <= loss(x) + 1e-14 * abs(loss(x))  # never worse, up to rounding
+        x = new_x
+    np.testing.assert_allclose(x, np.linalg.solve(A, b), atol=1e-6)
+
+
+def test_line_search_optimizer_equals_the_step_rule():
+    rng = np.random.default_rng(4)
+    M = rng.normal(size=(5, 5))
+    A, b = M @ M.T + np.eye(5), rng.normal(size=5)
+    loss, lrs = _quadratic(A, b), (0.3, 0.1, 0.03)
+    x0 = rng.normal(size=5)
+    w1, w2 = Parameter(x0[:2].copy()), Parameter(x0[2:].copy())  # two groups, one vector
+    opt = optim.LineSearch([{"params": [w1]}, {"params": [w2]}], lrs=lrs)
+    x = x0.copy()
+    for _ in range(100):
+        g = A @ x - b
+        w1.grad, w2.grad = g[:2].copy(), g[2:].copy()
+        returned = opt.step(lambda: loss(np.concatenate([w1.data, w2.data])))
+        assert returned == loss(x)
+        x, best = optim.line_search_step(x, g, loss, lrs)
+        assert opt.last_lr == best
+        np.testing.assert_allclose(np.concatenate([w1.data, w2.data]), x, rtol=0, atol=1e-15)
+
+
+def test_line_search_errors():
+    with pytest.raises(ValueError, match="at least one candidate"):
+        optim.line_search_step(np.zeros(2), np.zeros(2), np.sum, [])
+    with pytest.raises(ValueError, match="finite and >= 0"):
+        optim.LineSearch([Parameter(np.zeros(2))], lrs=[0.1, -1.0])
+    with pytest.raises(ValueError, match="does not match x of shape"):
+        optim.line_search_step(np.zeros(2), np.zeros(3), np.sum, [0.1])
+    with pytest.raises(ValueError, match="needs a closure"):
+        optim.LineSearch([Parameter(np.zeros(2))]).step()

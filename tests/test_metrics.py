@@ -165,3 +165,62 @@ def test_r2_is_one_minus_mse_over_variance_on_notes_line():
     assert m.r2_score(y, 0.5 * x[:, 0] - 1.5) == 1.0
     y_hat = 0.4 * x[:, 0] - 1.0
     assert m.r2_score(y, y_hat) == pytest.approx(1 - m.mse(y, y_hat) / y.var())
+
+
+# -- ROC and AUC -------------------------------------------------------------------------
+
+
+def _ranked(seed=0, n=120, ties=False):
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, 2, n)
+    y_score = y_true * 0.8 + rng.normal(size=n)
+    return y_true, (np.round(y_score, 1) if ties else y_score)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("drop", [True, False])
+def test_roc_curve_equals_sklearn(ties, drop):
+    for seed in range(3):
+        y_true, y_score = _ranked(seed, ties=ties)
+        ours = m.roc_curve(y_true, y_score, drop_intermediate=drop)
+        theirs = skm.roc_curve(y_true, y_score, drop_intermediate=drop)
+        for a, b in zip(ours, theirs):
+            np.testing.assert_allclose(a, b, rtol=0, atol=1e-15)
+
+
+def test_roc_curve_with_another_positive_label():
+    y_true = np.array(["spam", "ham", "spam", "ham", "ham"])
+    y_score = np.array([0.9, 0.2, 0.4, 0.5, 0.1])
+    for a, b in zip(m.roc_curve(y_true, y_score, pos_label="spam"),
+                    skm.roc_curve(y_true, y_score, pos_label="spam")):
+        np.testing.assert_allclose(a, b)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_roc_auc_equals_sklearn_and_the_pair_count(ties):
+    for seed in range(4):
+        y_true, y_score = _ranked(seed, ties=ties)
+        assert m.roc_auc_score(y_true, y_score) == pytest.approx(skm.roc_auc_score(y_true, y_score), abs=1e-15)
+        pos, neg = y_score[y_true == 1], y_score[y_true == 0]
+        pairs = (pos[:, None] > neg[None, :]).mean() + 0.5 * (pos[:, None] == neg[None, :]).mean()
+        assert m.roc_auc_score(y_true, y_score) == pytest.approx(pairs, abs=1e-12)
+
+
+def test_auc_extremes_and_sklearn_auc():
+    assert m.roc_auc_score([0, 0, 1, 1], [0.1, 0.2, 0.3, 0.4]) == 1.0
+    assert m.roc_auc_score([0, 0, 1, 1], [0.4, 0.3, 0.2, 0.1]) == 0.0
+    assert m.roc_auc_score([0, 1, 0, 1], [0.5, 0.5, 0.5, 0.5]) == 0.5
+    x, y = np.array([0.0, 0.2, 0.5, 1.0]), np.array([0.0, 0.6, 0.7, 1.0])
+    assert m.auc(x, y) == pytest.approx(skm.auc(x, y))
+    assert m.auc(x[::-1], y[::-1]) == pytest.approx(skm.auc(x[::-1], y[::-1]))
+
+
+def test_roc_errors_name_the_problem():
+    with pytest.raises(ValueError, match="both positive"):
+        m.roc_auc_score([1, 1, 1], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="two classes"):
+        m.roc_curve([0, 1, 2], [0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="finite"):
+        m.roc_curve([0, 1], [0.1, np.nan])
+    with pytest.raises(ValueError, match="neither increasing nor decreasing"):
+        m.auc([0, 1, 0.5], [0, 1, 1])

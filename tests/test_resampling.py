@@ -5,6 +5,7 @@ from sklearn.model_selection import KFold, LeaveOneOut
 from dlcourse.linear_models import LinearRegression
 from dlcourse.metrics import mse
 from dlcourse.resampling import (
+    balanced_bootstrap_indices,
     bootstrap_632,
     bootstrap_error_632,
     bootstrap_indices,
@@ -12,6 +13,8 @@ from dlcourse.resampling import (
     holdout_indices,
     kfold_indices,
     leave_one_out_indices,
+    random_subsampling,
+    random_subsampling_indices,
     train_test_split,
 )
 
@@ -136,3 +139,86 @@ def test_cross_validate_returns_one_score_per_fold():
     scores = cross_validate(LinearRegression, X, y, mse, n_splits=5, rng=0)
     assert scores.shape == (5,)
     np.testing.assert_allclose(scores, 0.0, atol=1e-20)
+
+
+# -- random subsampling and the class-balanced bootstrap ---------------------------------
+
+
+def test_random_subsampling_splits_have_sklearn_sizes_and_differ():
+    from sklearn.model_selection import ShuffleSplit
+
+    splits = list(random_subsampling_indices(23, n_repeats=6, test_size=0.3, rng=1))
+    theirs = next(ShuffleSplit(n_splits=1, test_size=0.3, random_state=0).split(np.zeros(23)))
+    assert len(splits) == 6
+    for train, test in splits:
+        assert (len(train), len(test)) == (len(theirs[0]), len(theirs[1]))
+        np.testing.assert_array_equal(np.sort(np.r_[train, test]), np.arange(23))
+    assert len({tuple(np.sort(test)) for _, test in splits}) == 6
+
+
+def test_random_subsampling_is_repeated_holdout_from_one_generator():
+    rng = np.random.default_rng(5)
+    expected = [holdout_indices(30, test_size=0.2, rng=rng) for _ in range(4)]
+    got = list(random_subsampling_indices(30, n_repeats=4, test_size=0.2, rng=5))
+    for (a, b), (c, d) in zip(expected, got):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)
+
+
+def test_stratified_random_subsampling_keeps_class_shares():
+    y = np.array([0] * 40 + [1] * 10)
+    for _, test in random_subsampling_indices(50, n_repeats=5, test_size=0.2, rng=2, stratify=y):
+        assert np.bincount(y[test]).tolist() == [8, 2]
+
+
+def test_random_subsampling_score_is_the_mean_of_the_holdout_scores():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = X @ np.array([1.0, -2.0]) + 0.3 * rng.normal(size=40)
+    scores = random_subsampling(LinearRegression, X, y, mse, n_repeats=7, test_size=0.25, rng=3)
+    by_hand = []
+    for train, test in random_subsampling_indices(40, n_repeats=7, test_size=0.25, rng=3):
+        model = LinearRegression().fit(X[train], y[train])
+        by_hand.append(mse(y[test], model.predict(X[test])))
+    np.testing.assert_allclose(scores, by_hand)
+    assert scores.std() > 0
+
+
+def test_random_subsampling_errors():
+    with pytest.raises(ValueError, match="n_repeats"):
+        list(random_subsampling_indices(10, n_repeats=0))
+    with pytest.raises(ValueError, match="X has 3 samples but y has 2"):
+        random_subsampling(LinearRegression, np.zeros((3, 1)), np.zeros(2), mse)
+
+
+def test_balanced_bootstrap_draws_the_same_number_from_every_class():
+    y = np.array([0] * 90 + [1] * 10 + [2] * 5)
+    for in_bag, oob in balanced_bootstrap_indices(y, n_bootstraps=20, rng=4):
+        assert np.bincount(y[in_bag]).tolist() == [90, 90, 90]
+        assert (np.diff(y[in_bag]) >= 0).all()  # class after class
+        drawn = np.zeros(len(y), bool)
+        drawn[in_bag] = True
+        np.testing.assert_array_equal(oob, np.flatnonzero(~drawn))
+    in_bag, _ = next(balanced_bootstrap_indices(y, n_bootstraps=1, n_per_class=7, rng=0))
+    assert np.bincount(y[in_bag]).tolist() == [7, 7, 7]
+
+
+def test_balanced_bootstrap_is_uniform_within_a_class_and_seeded():
+    from scipy.stats import chisquare
+
+    y = np.array([1] * 6 + [0] * 30)
+    counts = np.zeros(len(y))
+    for in_bag, _ in balanced_bootstrap_indices(y, n_bootstraps=2000, rng=8):
+        counts += np.bincount(in_bag, minlength=len(y))
+    assert chisquare(counts[:6]).pvalue > 1e-3 and chisquare(counts[6:]).pvalue > 1e-3
+    assert counts[:6].sum() == counts[6:].sum() == 2000 * 30
+    first = [b for b, _ in balanced_bootstrap_indices(y, 3, rng=1)]
+    again = [b for b, _ in balanced_bootstrap_indices(y, 3, rng=1)]
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+
+
+def test_balanced_bootstrap_errors():
+    with pytest.raises(ValueError, match="1-D"):
+        next(balanced_bootstrap_indices(np.zeros((2, 2))))
+    with pytest.raises(ValueError, match="n_per_class"):
+        next(balanced_bootstrap_indices([0, 1], n_per_class=0))

@@ -14,6 +14,7 @@ from dlcourse.nn.activation import (
 )
 from dlcourse.nn.dropout import Dropout
 from dlcourse.nn.batchnorm import BatchNorm1d, BatchNorm2d
+from dlcourse.nn.layernorm import LayerNorm
 from dlcourse.nn.residual import Residual
 from dlcourse.nn.loss import MSELoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss
 from dlcourse.nn.conv import Conv2d
@@ -26,7 +27,7 @@ __all__ = [
     "Parameter", "Module", "Sequential", "Linear",
     "Identity", "BinaryStep", "Sigmoid", "Tanh", "Arctan", "Softsign", "ReLU", "LeakyReLU", "PReLU",
     "ELU", "SELU", "Softplus", "GELU", "SiLU", "Hardtanh", "Maxout", "Softmax", "LogSoftmax",
-    "Dropout", "BatchNorm1d", "BatchNorm2d", "Residual",
+    "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Residual",
     "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
     "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "InceptionBlock", "ResidualBlock",
 ]

@@ -20,6 +20,7 @@ from dlcourse.optim.momentum_ema import MomentumEMA
 from dlcourse.optim.nesterov import NesterovMomentum
 from dlcourse.optim.maxprop import MaxProp
 from dlcourse.optim.delta_bar_delta import DeltaBarDelta
+from dlcourse.optim.line_search import LineSearch, line_search_step
 from dlcourse.optim import lr_scheduler
 from dlcourse.optim import functional
 
@@ -38,6 +39,8 @@ __all__ = [
     "NesterovMomentum",
     "MaxProp",
     "DeltaBarDelta",
+    "LineSearch",
+    "line_search_step",
     "functional",
     "lr_scheduler",
 ]

@@ -18,6 +18,12 @@ from dlcourse.optim.lr_scheduler.cosine import CosineAnnealingLR, CosineAnnealin
 from dlcourse.optim.lr_scheduler.cyclic import CyclicLR, OneCycleLR
 from dlcourse.optim.lr_scheduler.plateau import ReduceLROnPlateau
 from dlcourse.optim.lr_scheduler.sequential import SequentialLR
+from dlcourse.optim.lr_scheduler.multiplicative import (
+    ChainedScheduler,
+    ConstantLR,
+    MultiplicativeLR,
+    PolynomialLR,
+)
 from dlcourse.optim.lr_scheduler.notes import (
     ExponentialDecayLR,
     InverseSqrtLR,
@@ -25,6 +31,7 @@ from dlcourse.optim.lr_scheduler.notes import (
     MomentumSchedule,
 )
 from dlcourse.optim.lr_scheduler.closed_form import (
+    constant_lr,
     cosine_annealing_lr,
     cosine_warm_restarts_lr,
     cyclic_lr,
@@ -38,6 +45,7 @@ from dlcourse.optim.lr_scheduler.closed_form import (
     momentum_schedule,
     multistep_lr,
     one_cycle_lr,
+    polynomial_lr,
     step_lr,
 )
 from dlcourse.optim.lr_scheduler.plot import lr_schedule, plot_lr_schedule
@@ -55,6 +63,10 @@ __all__ = [
     "OneCycleLR",
     "ReduceLROnPlateau",
     "SequentialLR",
+    "ConstantLR",
+    "PolynomialLR",
+    "MultiplicativeLR",
+    "ChainedScheduler",
     "ExponentialDecayLR",
     "InverseTimeLR",
     "InverseSqrtLR",
@@ -63,6 +75,8 @@ __all__ = [
     "multistep_lr",
     "exponential_lr",
     "linear_lr",
+    "constant_lr",
+    "polynomial_lr",
     "cosine_annealing_lr",
     "cosine_warm_restarts_lr",
     "cyclic_lr",

@@ -41,6 +41,16 @@ def linear_lr(t, base_lr, start_factor=1.0 / 3, end_factor=1.0, total_iters=5):
                       * np.minimum(total_iters, _t(t)) / total_iters)
 
 
+def constant_lr(t, base_lr, factor=1.0 / 3, total_iters=5):
+    """η_t = η_0 · factor for t < total_iters, then η_0 (``ConstantLR``)."""
+    return base_lr * np.where(_t(t) < total_iters, factor, 1.0)
+
+
+def polynomial_lr(t, base_lr, total_iters=5, power=1.0):
+    """η_t = η_0 · (1 − min(t, T) / T)^p (``PolynomialLR``)."""
+    return base_lr * (1.0 - np.minimum(total_iters, _t(t)) / total_iters) ** power
+
+
 def cosine_annealing_lr(t, base_lr, T_max, eta_min=0.0):
     """η_t = η_min + (η_0 − η_min) · (1 + cos(π t / T_max)) / 2 (``CosineAnnealingLR``).
 
