@@ -492,3 +492,43 @@ def test_changing_the_callers_array_fails_when_judged_by_the_grader():
     honest = judged_outside(source, {"train_perceptron": train_other},
                             answers_from={"train_perceptron": train_solution}, hidden_path=HIDDEN, seed=7)
     assert honest.points == 1, honest.message
+
+
+# -- what the specs allow and forbid ------------------------------------------------------------
+
+
+def mp_without_conversion(x, theta, inhibitory=None):
+    # right for a NumPy mask, but `~` on a list of booleans raises
+    x = np.asarray(x)
+    if inhibitory is None:
+        inhibitory = np.zeros(x.shape[-1], dtype=bool)
+    vetoed = np.any(x[..., inhibitory] == 1, axis=-1)
+    return np.where(vetoed, 0, (x[..., ~inhibitory].sum(axis=-1) >= theta).astype(int))
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_mcculloch_pitts_failing_on_a_list_mask_is_told_why(hidden):
+    message = _fails(ch01.mcculloch_pitts, mp_without_conversion, "given as a list", "raised TypeError",
+                     "np.asarray(inhibitory, dtype=bool)", hidden=hidden)
+    assert "input:" in message
+
+
+def update_in_place(w, x, y, lr=1.0):
+    y_hat = 1.0 if w[0] + x @ w[1:] >= 0 else 0.0
+    w += lr * (y - y_hat) * np.concatenate(([1.0], x))
+    return w
+
+
+def test_perceptron_update_changing_w_in_place_fails_and_names_it():
+    message = _fails(ch01.perceptron_update, update_in_place, "changed its argument `w` in place")
+    assert "w = 0 fires on (0, 0)" in message
+
+
+def test_perceptron_update_in_place_loses_when_judged_by_the_grader():
+    source = "from dlcourse.checks import ch01\nch01.perceptron_update(perceptron_update, hidden=True)"
+    verdict = judged_outside(source, {"perceptron_update": update_in_place},
+                             answers_from={"perceptron_update": update_solution}, hidden_path=HIDDEN, seed=3)
+    assert verdict.points == 0 and "changed its argument `w` in place" in verdict.message
+    honest = judged_outside(source, {"perceptron_update": update_other},
+                            answers_from={"perceptron_update": update_solution}, hidden_path=HIDDEN, seed=3)
+    assert honest.points == 1, honest.message

@@ -105,14 +105,24 @@ def mcculloch_pitts(student, hidden=False):
         Case((np.array([1, 1, 0]), 2), label="a single input vector of shape (3,)"),
         Case((truth_inputs(3).astype(np.int64), 2, np.array([False, False, True])),
              label="3 inputs, x3 inhibitory, theta = 2"),
+        Case((table2, 0, [True, True]), label="NOR with the mask given as a list, as the spec allows"),
+        Case((truth_inputs(3).astype(np.int64), 1, [False, True, False]),
+             label="OR of x1 and x3 with x2 inhibitory, mask given as a list"),
     ]
     if hidden:
         cases += hidden_part("mcculloch_pitts")
-    check_function(student, _ref_mcculloch_pitts, cases, name="mcculloch_pitts",
-                   forbidden=_references(),
-                   hint="the unit fires when the sum of the excitatory inputs reaches theta "
-                        "(g(x) >= theta, not >), any active inhibitory input forces y = 0, "
-                        "and the result has one value per row of x")
+    try:
+        check_function(student, _ref_mcculloch_pitts, cases, name="mcculloch_pitts",
+                       forbidden=_references(),
+                       hint="the unit fires when the sum of the excitatory inputs reaches theta "
+                            "(g(x) >= theta, not >), any active inhibitory input forces y = 0, "
+                            "and the result has one value per row of x")
+    except CheckFailure as failure:
+        if "given as a list" in str(failure) and " raised " in str(failure):
+            raise CheckFailure(f"{failure}\n  hint: the spec allows `inhibitory` as a list of booleans; "
+                               "convert it with np.asarray(inhibitory, dtype=bool) before using ~ "
+                               "or indexing with it") from None
+        raise
 
 
 # -- exercise 2: perceptron output -------------------------------------------------
@@ -159,10 +169,10 @@ def perceptron_update(student, hidden=False):
     if hidden:
         cases += hidden_part("perceptron_update")
     check_function(student, _ref_perceptron_update, cases, name="perceptron_update",
-                   forbidden=_references(),
+                   forbidden=_references(), keeps_inputs=True,
                    hint="w_new = w + lr * (y - y_hat) * [1, x1, ..., xn]: the sign is (target - prediction), "
-                        "the bias w0 is updated with the constant input 1, and nothing changes when "
-                        "the prediction is right")
+                        "the bias w0 is updated with the constant input 1, nothing changes when "
+                        "the prediction is right, and the result is a new array (w itself is left alone)")
 
 
 # -- exercise 4: training loop ----------------------------------------------------------

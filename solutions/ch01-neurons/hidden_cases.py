@@ -19,7 +19,9 @@ def mcculloch_pitts(rng):
         Case((np.array([[1, 1, 1]]), 3, np.array([False, False, False])), label="one row, all excitatory"),
         Case((np.array([0, 0]), 0), label="theta = 0 fires even on all-zero input"),
     ] + random_cases(rng, 6, lambda r: (
-        r.integers(0, 2, size=(7, 5)), int(r.integers(0, 5)), r.random(5) < 0.3))
+        r.integers(0, 2, size=(7, 5)), int(r.integers(0, 5)), r.random(5) < 0.3)) + random_cases(
+        rng, 3, lambda r: (r.integers(0, 2, size=(6, 4)), int(r.integers(0, 4)), (r.random(4) < 0.4).tolist()),
+        label="random batch, mask given as a list")
 
 
 def perceptron_predict(rng):
