@@ -492,3 +492,134 @@ def test_changing_the_callers_array_fails_when_judged_by_the_grader():
     honest = judged_outside(source, {"train_perceptron": train_other},
                             answers_from={"train_perceptron": train_solution}, hidden_path=HIDDEN, seed=7)
     assert honest.points == 1, honest.message
+
+
+# -- what the specs allow and forbid ------------------------------------------------------------
+
+
+def mp_without_conversion(x, theta, inhibitory=None):
+    # right for a NumPy mask, but `~` on a list of booleans raises
+    x = np.asarray(x)
+    if inhibitory is None:
+        inhibitory = np.zeros(x.shape[-1], dtype=bool)
+    vetoed = np.any(x[..., inhibitory] == 1, axis=-1)
+    return np.where(vetoed, 0, (x[..., ~inhibitory].sum(axis=-1) >= theta).astype(int))
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_mcculloch_pitts_failing_on_a_list_mask_is_told_why(hidden):
+    message = _fails(ch01.mcculloch_pitts, mp_without_conversion, "given as a list", "raised TypeError",
+                     "np.asarray(inhibitory, dtype=bool)", hidden=hidden)
+    assert "input:" in message
+
+
+def update_in_place(w, x, y, lr=1.0):
+    y_hat = 1.0 if w[0] + x @ w[1:] >= 0 else 0.0
+    w += lr * (y - y_hat) * np.concatenate(([1.0], x))
+    return w
+
+
+def test_perceptron_update_changing_w_in_place_fails_and_names_it():
+    message = _fails(ch01.perceptron_update, update_in_place, "changed its argument `w` in place")
+    assert "w = 0 fires on (0, 0)" in message
+
+
+def test_perceptron_update_in_place_loses_when_judged_by_the_grader():
+    source = "from dlcourse.checks import ch01\nch01.perceptron_update(perceptron_update, hidden=True)"
+    verdict = judged_outside(source, {"perceptron_update": update_in_place},
+                             answers_from={"perceptron_update": update_solution}, hidden_path=HIDDEN, seed=3)
+    assert verdict.points == 0 and "changed its argument `w` in place" in verdict.message
+    honest = judged_outside(source, {"perceptron_update": update_other},
+                            answers_from={"perceptron_update": update_solution}, hidden_path=HIDDEN, seed=3)
+    assert honest.points == 1, honest.message
+
+
+# -- exercise 5: the margin, the radius and Novikoff's bound ------------------------------------
+
+
+def bound_solution(X, y, w_star):
+    X_tilde = np.column_stack([np.ones(len(X)), X])
+    u = w_star / np.linalg.norm(w_star)
+    gamma = np.min((2 * y - 1) * (X_tilde @ u))
+    R = np.max(np.linalg.norm(X_tilde, axis=1))
+    return gamma, R, (R / gamma) ** 2 if gamma > 0 else np.inf
+
+
+def bound_loop(X, y, w_star):
+    norm = sum(v * v for v in w_star) ** 0.5
+    gamma, R = float("inf"), 0.0
+    for x, label in zip(X, y):
+        x_tilde = [1.0, *x]
+        score = sum(a * b for a, b in zip(w_star, x_tilde)) / norm
+        gamma = min(gamma, score if label == 1 else -score)
+        R = max(R, sum(v * v for v in x_tilde) ** 0.5)
+    return gamma, R, (R / gamma) ** 2 if gamma > 0 else float("inf")
+
+
+def bound_squared_norms(X, y, w_star):
+    # the margin from the sign of each side, the radius from squared norms
+    scores = (w_star[0] + X @ w_star[1:]) / np.sqrt(w_star @ w_star)
+    gamma = min(scores[y == 1].min(initial=np.inf), (-scores[y == 0]).min(initial=np.inf))
+    R = np.sqrt(1 + (X ** 2).sum(axis=1).max())
+    return [gamma, R, np.inf if gamma <= 0 else R ** 2 / gamma ** 2]
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("student", [bound_solution, bound_loop, bound_squared_norms])
+def test_mistake_bound_correct_styles_pass(student, hidden, capsys):
+    ch01.mistake_bound(student, hidden=hidden)
+    assert "\u2713 mistake_bound" in capsys.readouterr().out
+
+
+def test_mistake_bound_stub_and_reference_fail():
+    _fails(ch01.mistake_bound, _stub, "not implemented yet")
+    _fails(ch01.mistake_bound, lambda X, y, w: ch01._ref_mistake_bound(X, y, w), "reference implementation")
+
+
+def test_mistake_bound_without_normalising_fails():
+    def unnormalised(X, y, w_star):
+        X_tilde = np.column_stack([np.ones(len(X)), X])
+        gamma = np.min((2 * y - 1) * (X_tilde @ w_star))
+        R = np.max(np.linalg.norm(X_tilde, axis=1))
+        return gamma, R, (R / gamma) ** 2 if gamma > 0 else np.inf
+
+    _fails(ch01.mistake_bound, unnormalised, "norm 2.06, not 1", "value 1", "/ ||w_star||")
+
+
+def test_mistake_bound_with_0_1_labels_as_signs_fails():
+    def zero_one(X, y, w_star):
+        X_tilde = np.column_stack([np.ones(len(X)), X])
+        gamma = np.min(y * (X_tilde @ (w_star / np.linalg.norm(w_star))))
+        R = np.max(np.linalg.norm(X_tilde, axis=1))
+        return gamma, R, (R / gamma) ** 2 if gamma > 0 else np.inf
+
+    _fails(ch01.mistake_bound, zero_one, "AND with w_star", "value 1", "s_i = 2 y_i - 1")
+
+
+def test_mistake_bound_radius_without_the_bias_input_fails():
+    def no_bias_in_R(X, y, w_star):
+        gamma, _, _ = bound_solution(X, y, w_star)
+        R = np.max(np.linalg.norm(X, axis=1))
+        return gamma, R, (R / gamma) ** 2 if gamma > 0 else np.inf
+
+    _fails(ch01.mistake_bound, no_bias_in_R, "value 2", "in R too")
+
+
+def test_mistake_bound_without_the_infinite_case_fails():
+    def always_a_number(X, y, w_star):
+        gamma, R, _ = bound_solution(X, y, w_star)
+        return gamma, R, (R / gamma) ** 2
+
+    _fails(ch01.mistake_bound, always_a_number, "XOR: w_star does not separate", "value 3", "inf when gamma <= 0")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_mistake_bound_hidden_cases_are_well_posed(seed, capsys):
+    with core.hidden_source(HIDDEN, seed):
+        cases = core.hidden("mistake_bound")
+        ch01.mistake_bound(bound_solution, hidden=True)
+    separable = [c for c in cases if c.label.startswith("hidden separable")]
+    assert len(separable) == 4
+    for case in separable:  # labels come from w_star, so it separates them with a positive margin
+        gamma, R, bound = ch01._ref_mistake_bound(*case.args)
+        assert 0 < gamma <= R and np.isfinite(bound)

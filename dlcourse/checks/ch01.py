@@ -1,5 +1,6 @@
 """Checks for chapter 1, *Neurons*: the McCulloch–Pitts unit, the perceptron
-and its learning rule, the XOR network and the network of 2^n perceptrons.
+and its learning rule, the margin and Novikoff's mistake bound, the XOR network
+and the network of 2^n perceptrons.
 
 Every check takes the student's function and ``hidden=False``; the hidden
 variant (run by the grader) adds the instructor's cases from
@@ -11,6 +12,8 @@ the notes' conventions:
   sum(x) >= theta.
 * Perceptron: y = 1 iff w0 + sum_i w_i x_i >= 0, with w0 = -theta.
 * Learning rule: w <- w + lr * (y - y_hat) * [1, x].
+* Mistake bound: gamma = min_i s_i w*.x~_i / ||w*||, R = max_i ||x~_i||, at most
+  (R / gamma)^2 mistakes from w = 0, with s_i = 2 y_i - 1 and x~_i = [1, x_i].
 """
 
 import itertools
@@ -33,6 +36,7 @@ from dlcourse.checks.core import (
 __all__ = [
     "boolean_network",
     "mcculloch_pitts",
+    "mistake_bound",
     "perceptron_predict",
     "perceptron_update",
     "train_perceptron",
@@ -74,12 +78,21 @@ def _ref_train_perceptron(X, y, w_init, lr=1.0, epochs=10):
     return w, errors
 
 
+def _ref_mistake_bound(X, y, w_star):
+    X_tilde = np.column_stack([np.ones(len(X)), np.asarray(X, dtype=np.float64)])
+    signs = 2.0 * np.asarray(y, dtype=np.float64) - 1.0
+    u = np.asarray(w_star, dtype=np.float64)
+    gamma = float(np.min(signs * (X_tilde @ (u / np.linalg.norm(u)))))
+    radius = float(np.max(np.linalg.norm(X_tilde, axis=1)))
+    return gamma, radius, (radius / gamma) ** 2 if gamma > 0 else np.inf
+
+
 def _references():
     """The functions a student must not call: these references, plus every
     function of the library's ``dlcourse.neurons`` (the reference
     implementation of this chapter)."""
     return (_ref_mcculloch_pitts, _ref_perceptron_predict, _ref_perceptron_update,
-            _ref_train_perceptron, *library_functions("dlcourse.neurons"))
+            _ref_train_perceptron, _ref_mistake_bound, *library_functions("dlcourse.neurons"))
 
 
 def truth_inputs(n, low=0):
@@ -105,14 +118,24 @@ def mcculloch_pitts(student, hidden=False):
         Case((np.array([1, 1, 0]), 2), label="a single input vector of shape (3,)"),
         Case((truth_inputs(3).astype(np.int64), 2, np.array([False, False, True])),
              label="3 inputs, x3 inhibitory, theta = 2"),
+        Case((table2, 0, [True, True]), label="NOR with the mask given as a list, as the spec allows"),
+        Case((truth_inputs(3).astype(np.int64), 1, [False, True, False]),
+             label="OR of x1 and x3 with x2 inhibitory, mask given as a list"),
     ]
     if hidden:
         cases += hidden_part("mcculloch_pitts")
-    check_function(student, _ref_mcculloch_pitts, cases, name="mcculloch_pitts",
-                   forbidden=_references(),
-                   hint="the unit fires when the sum of the excitatory inputs reaches theta "
-                        "(g(x) >= theta, not >), any active inhibitory input forces y = 0, "
-                        "and the result has one value per row of x")
+    try:
+        check_function(student, _ref_mcculloch_pitts, cases, name="mcculloch_pitts",
+                       forbidden=_references(),
+                       hint="the unit fires when the sum of the excitatory inputs reaches theta "
+                            "(g(x) >= theta, not >), any active inhibitory input forces y = 0, "
+                            "and the result has one value per row of x")
+    except CheckFailure as failure:
+        if "given as a list" in str(failure) and " raised " in str(failure):
+            raise CheckFailure(f"{failure}\n  hint: the spec allows `inhibitory` as a list of booleans; "
+                               "convert it with np.asarray(inhibitory, dtype=bool) before using ~ "
+                               "or indexing with it") from None
+        raise
 
 
 # -- exercise 2: perceptron output -------------------------------------------------
@@ -159,10 +182,10 @@ def perceptron_update(student, hidden=False):
     if hidden:
         cases += hidden_part("perceptron_update")
     check_function(student, _ref_perceptron_update, cases, name="perceptron_update",
-                   forbidden=_references(),
+                   forbidden=_references(), keeps_inputs=True,
                    hint="w_new = w + lr * (y - y_hat) * [1, x1, ..., xn]: the sign is (target - prediction), "
-                        "the bias w0 is updated with the constant input 1, and nothing changes when "
-                        "the prediction is right")
+                        "the bias w0 is updated with the constant input 1, nothing changes when "
+                        "the prediction is right, and the result is a new array (w itself is left alone)")
 
 
 # -- exercise 4: training loop ----------------------------------------------------------
@@ -197,7 +220,41 @@ def train_perceptron(student, hidden=False):
                         "array of length `epochs`; start from a copy of w_init")
 
 
-# -- exercise 5: the two-layer XOR network --------------------------------------------
+# -- exercise 5: the margin, the radius and Novikoff's bound --------------------------------
+
+
+def separator_case(rng):
+    """Random data labelled by a random separator w_star (not of unit norm), and that w_star."""
+    m, n = int(rng.integers(5, 30)), int(rng.integers(1, 5))
+    X = rng.normal(size=(m, n)) * float(rng.uniform(0.5, 3))
+    w_star = rng.normal(size=n + 1) * float(rng.uniform(0.2, 5))
+    return Case((X, _ref_perceptron_predict(X, w_star), w_star))
+
+
+def mistake_bound(student, hidden=False):
+    """Exercise 5: ``mistake_bound(X, y, w_star) -> (gamma, R, bound)``."""
+    table2 = truth_inputs(2)
+    cases = [
+        Case((table2, np.array([0, 0, 0, 1]), np.array([-1.5, 1.0, 1.0])),
+             label="AND with w_star = [-1.5, 1, 1] (norm 2.06, not 1)"),
+        Case((table2, np.array([0, 1, 1, 1]), np.array([-0.5, 1.0, 1.0]) / np.sqrt(2.25)),
+             label="OR with a unit-norm w_star"),
+        Case((table2, np.array([0, 1, 1, 0]), np.array([-0.5, 1.0, 1.0])),
+             label="XOR: w_star does not separate the data"),
+        Case((np.array([[3.0], [-1.0], [2.0]]), np.array([1, 0, 1]), np.array([0.0, 2.0])),
+             label="one input, separator through the origin"),
+    ]
+    cases += random_cases(7, 3, separator_case, label="random separable data")
+    if hidden:
+        cases += hidden_part("mistake_bound")
+    check_function(student, _ref_mistake_bound, cases, name="mistake_bound",
+                   forbidden=_references(), keeps_inputs=True,
+                   hint="gamma = min_i s_i (w_star . x~_i) / ||w_star|| with s_i = 2 y_i - 1 (labels 0/1 "
+                        "become -1/+1) and x~_i = [1, x_i] (the bias input counts, in R too: "
+                        "R = max_i ||x~_i||); the bound is (R / gamma)^2, or inf when gamma <= 0")
+
+
+# -- exercise 6: the two-layer XOR network --------------------------------------------
 
 
 def _unpack_network(result, name, n_in, n_hidden=None):
@@ -221,7 +278,7 @@ def _network_output(W, b, v, c, X):
 
 
 def xor_network(student, hidden=False):
-    """Exercise 5: ``xor_weights() -> (W, b, v, c)`` for a 2-2-1 network of perceptrons.
+    """Exercise 6: ``xor_weights() -> (W, b, v, c)`` for a 2-2-1 network of perceptrons.
 
     The four inputs are the whole domain, so the hidden variant runs the same test."""
     result, _ = call_student(student, name="xor_weights", forbidden=_references())
@@ -237,11 +294,11 @@ def xor_network(student, hidden=False):
     print("\u2713 xor_weights: the network computes XOR\n" + rows)
 
 
-# -- exercise 6: any boolean function with 2^n hidden perceptrons -----------------------
+# -- exercise 7: any boolean function with 2^n hidden perceptrons -----------------------
 
 
 def boolean_network(student, hidden=False):
-    """Exercise 6: ``boolean_network(truth) -> (W, b, v, c)``; inputs are ±1.
+    """Exercise 7: ``boolean_network(truth) -> (W, b, v, c)``; inputs are ±1.
 
     The hidden part gives ``{"sizes", "rounds", "rng"}``: the input counts, the random
     tables per count and the generator they are drawn from."""

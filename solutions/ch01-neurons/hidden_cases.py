@@ -7,7 +7,7 @@ what the check adds to its visible cases.
 
 import numpy as np
 
-from dlcourse.checks.ch01 import random_update_case, separable_case, truth_inputs
+from dlcourse.checks.ch01 import random_update_case, separable_case, separator_case, truth_inputs
 from dlcourse.checks.core import Case, random_cases
 
 
@@ -19,7 +19,9 @@ def mcculloch_pitts(rng):
         Case((np.array([[1, 1, 1]]), 3, np.array([False, False, False])), label="one row, all excitatory"),
         Case((np.array([0, 0]), 0), label="theta = 0 fires even on all-zero input"),
     ] + random_cases(rng, 6, lambda r: (
-        r.integers(0, 2, size=(7, 5)), int(r.integers(0, 5)), r.random(5) < 0.3))
+        r.integers(0, 2, size=(7, 5)), int(r.integers(0, 5)), r.random(5) < 0.3)) + random_cases(
+        rng, 3, lambda r: (r.integers(0, 2, size=(6, 4)), int(r.integers(0, 4)), (r.random(4) < 0.4).tolist()),
+        label="random batch, mask given as a list")
 
 
 def perceptron_predict(rng):
@@ -47,6 +49,15 @@ def train_perceptron(rng):
         Case((table2, np.array([1, 1, 1, 0]), np.zeros(3)), {"lr": 0.25, "epochs": 30}, label="NAND from w = 0, lr = 0.25, 30 epochs"),
         Case((table2, np.array([0, 0, 0, 1]), np.zeros(3)), {"epochs": 1}, label="a single epoch"),
     ] + random_cases(rng, 3, separable_case, label="more hidden random separable data")
+
+
+def mistake_bound(rng):
+    return random_cases(rng, 4, separator_case, label="hidden separable data") + [
+        Case((truth_inputs(3), np.array([0, 0, 0, 0, 0, 0, 0, 1]), np.array([-2.5, 1.0, 1.0, 1.0])),
+             label="3-input AND, w_star = [-2.5, 1, 1, 1]"),
+        Case((truth_inputs(2), np.array([0, 0, 0, 1]), np.array([-2.0, 1.0, 1.0])),
+             label="AND with (1, 1) on the line: gamma = 0"),
+    ]
 
 
 def boolean_network(rng):
