@@ -15,11 +15,14 @@ puts its plans into every task, so a worker needs nothing of the course but its 
 
 Faults: a worker that dies mid-task (killed, out of memory, its machine gone) is replaced
 by its nanny and the scheduler runs the task again elsewhere; the result is recorded
-once, when its future completes. A submission that was running on a worker each of the
-two times one died is given up with the status "crashed" (``allowed-failures`` is 1 on a
-local cluster; start a scheduler of your own with
-``DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1`` for the same rule). The client
-stopped mid-run loses only what was running: the same command grades what is left.
+once, when its future completes. A submission whose grading started twice and died both
+times is given up with the status "crashed". The scheduler gives up on a task after
+``allowed-failures`` deaths (1 on a local cluster; start a scheduler of your own with
+``DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1`` for the same rule) and counts a task
+merely waiting on the dying worker too, so each task logs an event when it starts: a
+submission given up before it started twice is sent again. At most one submission per
+worker thread is sent at a time, so a task rarely waits on a worker. The client stopped
+mid-run loses only what was running: the same command grades what is left.
 """
 
 import io
@@ -41,7 +44,8 @@ from dlcourse.grading.pipeline import GRACE_SECONDS, SCRATCH_PREFIX, Grader, Gra
 from dlcourse.grading.worker import task_fields
 
 INSTALL_HINT = "grading on a cluster needs Dask: pip install 'dlcourse[cluster]'"
-IN_FLIGHT_PER_WORKER = 2  # submissions sent ahead per worker (each holds its working copy)
+START_TOPIC = "dlcourse-grading-start"  # the event a task logs as it starts running
+MAX_SENDS = 4  # a submission sent again after being caught on dying workers, at most this often
 CONNECT_SECONDS = 30
 _TCP = re.compile(r"^(tcp|tls)://[^\s/:]+:\d{1,5}$")
 _WORKER_RUN = ("import json, sys\nfrom dlcourse.grading.worker import worker_main\n"
@@ -155,6 +159,7 @@ def grade_task(fields, work_tar, hidden_source):
     The grading runs in a fresh process, as in the local pool, with the notebook's time
     limit plus a grace period. Returns ``{"result": record or None, "executed": notebook
     JSON text or None, "timed_out": bool}``."""
+    _log_start(fields["token"])
     taskdir = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
     try:
         work = taskdir / "work"
@@ -184,6 +189,15 @@ def grade_task(fields, work_tar, hidden_source):
         shutil.rmtree(taskdir, ignore_errors=True)
 
 
+def _log_start(token):
+    try:
+        from distributed import get_worker
+
+        get_worker().log_event(START_TOPIC, token)
+    except (ImportError, ValueError):  # called outside a Dask worker
+        pass
+
+
 # -- in the instructor's process -------------------------------------------------------------
 
 
@@ -195,31 +209,39 @@ class ClusterGrader(Grader):
         connection = _Connection(self.options.cluster)
         hidden = self.course.source / self.chapter / "hidden_cases.py"
         hidden_source = hidden.read_text() if hidden.is_file() else None
-        slots = {}
+        client, slots, sends = connection.client, {}, {}
         futures = distributed.as_completed()
-        try:
-            ahead = IN_FLIGHT_PER_WORKER * connection.workers
 
-            def send():
+        def submit(slot, bundle):
+            future = client.submit(grade_task, task_fields(slot.task), bundle, hidden_source,
+                                   key=f"grade-{self.chapter}-{uuid.uuid4().hex}", pure=False,
+                                   retries=1)
+            slots[future.key] = slot, bundle
+            sends[slot.task.token] = sends.get(slot.task.token, 0) + 1
+            futures.add(future)
+
+        try:
+            ahead = connection.workers
+            while pending or slots:
                 while pending and len(slots) < ahead:
                     slot = self._prepare(pending.popleft(), gradebook, record)
-                    if slot is None:
-                        continue
-                    key = f"grade-{self.chapter}-{uuid.uuid4().hex}"
-                    future = connection.client.submit(
-                        grade_task, task_fields(slot.task), _pack(slot.task.workdir), hidden_source,
-                        key=key, pure=False, retries=1)
-                    slots[future.key] = slot
-                    futures.add(future)
-
-            send()
-            for future in futures:
-                slot = slots.pop(future.key)
-                record(*self._collect(future, slot, gradebook, distributed))
+                    if slot is not None:
+                        submit(slot, _pack(slot.task.workdir))
+                future = next(futures)
+                slot, bundle = slots.pop(future.key)
+                if (future.status == "error" and isinstance(future.exception(), distributed.KilledWorker)
+                        and self._starts(client, slot) < 2 and sends[slot.task.token] < MAX_SENDS):
+                    submit(slot, bundle)  # caught waiting on dying workers: not its fault
+                else:
+                    record(*self._collect(future, slot, gradebook, distributed))
                 future.release()
-                send()
         finally:
             connection.close()
+
+    @staticmethod
+    def _starts(client, slot):
+        """How many times the grading of ``slot`` started on a worker."""
+        return sum(token == slot.task.token for _, token in client.get_events(START_TOPIC))
 
     def _collect(self, future, slot, gradebook, distributed):
         """``(outcome, timestamp, placeholder)`` of a finished task."""
