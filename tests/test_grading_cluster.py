@@ -167,6 +167,7 @@ def test_killed_workers_cost_nothing_and_a_submission_that_kills_two_is_recorded
     finally:
         os.killpg(grading.pid, signal.SIGKILL)
         grading.wait()
+        grading.stdout.close()
     assert grading.returncode == 0, output
     rows = _rows(root, CH)
     assert set(rows) == {"honest", "unfinished", "survivor", "crasher"}
@@ -200,6 +201,7 @@ def test_the_client_killed_mid_run_resumes_with_the_same_command(tmp_path):
             pass
     os.killpg(first.pid, signal.SIGKILL)  # the client, its LocalCluster and every worker
     first.wait()
+    first.stdout.close()
     before = _rows(root, CH)
     assert 2 <= len(before) < len(answers), "the first run was not stopped mid-way"
     second = _autograde(root, CH, "--cluster", "local:2")
