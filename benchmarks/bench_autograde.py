@@ -1,13 +1,16 @@
-"""Plain sequential ``nbgrader autograde`` against ``dlcourse autograde`` on 20 submissions.
+"""Plain sequential ``nbgrader autograde`` against ``dlcourse autograde``, locally and on a
+Dask LocalCluster, on a generated class of a real chapter.
 
-Builds a toy course in a temporary folder, releases it, writes 20 honest
-submissions (correct, partly correct and unfinished work), then grades the
-same set twice, each in a fresh copy of the course and from the command
-line (start-up included): once with ``nbgrader autograde`` and once with
-``dlcourse autograde``. Checks that every grade is identical and prints both
-wall-clock times and their ratio.
+Releases the chapter (ch05 by default) in a temporary course, writes a class of
+submissions the way the sample class is made (the solution notebook's answers put into
+the release: honest work, partly finished work, broken work and untouched stubs), then
+grades the same set three times, each in a fresh copy of the course and from the command
+line (start-up included): ``nbgrader autograde``, ``dlcourse autograde`` (the local pool)
+and ``dlcourse autograde --cluster local:2``. Checks that every grade is identical and
+prints the times, their ratios and submissions per minute per core; then splits one
+submission's time into kernel start, the first code cell (the imports) and the rest.
 
-    python benchmarks/bench_autograde.py [--students 20] [--workers 0]
+    python benchmarks/bench_autograde.py [--chapter ch05-backprop] [--students 60]
 """
 
 import argparse
@@ -20,29 +23,36 @@ import time
 from pathlib import Path
 
 import nbformat
+from nbclient import NotebookClient
 from nbgrader.api import Gradebook
 
-from dlcourse.grading import toy
-from dlcourse.grading.release import nbgrader_command, release
+from dlcourse.grading.demo import _solutions
+from dlcourse.grading.release import copy_course, nbgrader_command, release
 
-CH = toy.CHAPTER
-
-
-def _class(release_nb, count):
-    variants = [
-        toy.SOLUTIONS,
-        {**toy.SOLUTIONS, "relu": "def relu(x):\n    return x"},
-        {"sigmoid": toy.SOLUTIONS["sigmoid"]},
-        {},
-        {**toy.SOLUTIONS, "total": "def total(x):\n    return float(np.prod(x))"},
-    ]
-    return {f"s{i:03d}": toy.fill(release_nb, variants[i % len(variants)]) for i in range(count)}
+ROOT = Path(__file__).resolve().parents[1]
+BROKEN = "raise RuntimeError('my code does not work yet')\n"
 
 
-def _grades(root, students):
+def _variant(release_nb, answers, kind):
+    """One student's notebook: ``kind`` is honest, partial, broken or stub."""
+    nb = nbformat.from_dict(nbformat.reads(nbformat.writes(release_nb), as_version=4))
+    ids = [gid for gid in (c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells)
+           if gid in answers]
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid not in answers or kind == "stub":
+            continue
+        if kind == "honest" or (kind == "partial" and ids.index(gid) < len(ids) // 2):
+            cell.source = answers[gid]
+        elif kind == "broken":
+            cell.source = BROKEN + answers[gid]
+    return nb
+
+
+def _grades(root, chapter, students, grade_ids):
     with Gradebook(f"sqlite:///{root / 'autograde' / 'gradebook.db'}") as gradebook:
-        return {s: {gid: gradebook.find_grade(gid, CH, CH, s).auto_score
-                    for gid in ("test_sigmoid", "test_relu", "test_total")} for s in students}
+        return {s: {gid: gradebook.find_grade(gid, chapter, chapter, s).auto_score for gid in grade_ids}
+                for s in students}
 
 
 def _timed(argv, cwd, env=None):
@@ -50,37 +60,73 @@ def _timed(argv, cwd, env=None):
     done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
-        sys.exit(f"{' '.join(argv[:4])} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+        sys.exit(f"{' '.join(argv[:6])} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     return seconds
+
+
+def _breakdown(notebook, cwd):
+    """Seconds of one notebook's kernel start, first code cell (imports) and other cells."""
+    nb = nbformat.read(notebook, as_version=4)
+    client = NotebookClient(nb, allow_errors=True, resources={"metadata": {"path": str(cwd)}})
+    started = time.perf_counter()
+    with client.setup_kernel(cwd=str(cwd)):
+        kernel = time.perf_counter() - started
+        code = [(i, c) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+        marks = []
+        for index, cell in code:
+            client.execute_cell(cell, index)
+            marks.append(time.perf_counter())
+    first = marks[0] - started - kernel
+    return kernel, first, marks[-1] - marks[0]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--students", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=0, help="dlcourse workers (default: cores)")
+    parser.add_argument("--chapter", default="ch05-backprop")
+    parser.add_argument("--students", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=0, help="local pool (default: twice the cores)")
     args = parser.parse_args()
+    chapter = args.chapter
     with tempfile.TemporaryDirectory() as tmp:
-        base = toy.make_course(Path(tmp) / "base")
-        release(base, [CH])
-        release_nb = nbformat.read(base / "course" / CH / f"{CH}.ipynb", as_version=4)
-        students = _class(release_nb, args.students)
+        base = copy_course(ROOT, Path(tmp) / "base", [chapter])
+        release(base, [chapter])
+        release_nb = nbformat.read(base / "course" / chapter / f"{chapter}.ipynb", as_version=4)
+        source_nb = nbformat.read(base / "solutions" / chapter / f"{chapter}.ipynb", as_version=4)
+        answers = _solutions(source_nb)
+        grade_ids = [c.metadata["nbgrader"]["grade_id"] for c in release_nb.cells
+                     if c.metadata.get("nbgrader", {}).get("grade")]
+        kinds = ["honest", "partial", "honest", "broken", "partial", "stub"]
+        students = {f"s{i:03d}": _variant(release_nb, answers, kinds[i % len(kinds)])
+                    for i in range(args.students)}
         for student, nb in students.items():
-            folder = base / "autograde" / "submitted" / student / CH
+            folder = base / "autograde" / "submitted" / student / chapter
             folder.mkdir(parents=True)
-            nbformat.write(nb, folder / f"{CH}.ipynb")
-        plain, ours = Path(tmp) / "plain", Path(tmp) / "ours"
-        shutil.copytree(base, plain)
-        shutil.copytree(base, ours)
-
-        argv, env = nbgrader_command("autograde", CH)
-        t_plain = _timed(argv, plain, env)
-        t_ours = _timed([sys.executable, "-m", "dlcourse", "autograde", CH, "--quiet",
-                         "--workers", str(args.workers)], ours)
-        same = _grades(plain, students) == _grades(ours, students)
-    print(f"{args.students} submissions, {os.cpu_count()} cores")
-    print(f"nbgrader autograde (sequential): {t_plain:7.1f} s")
-    print(f"dlcourse autograde (parallel):   {t_ours:7.1f} s   (includes the answer-key run)")
-    print(f"speed-up: {t_plain / t_ours:.2f}x   identical grades: {same}")
+            nbformat.write(nb, folder / f"{chapter}.ipynb")
+        runs = {name: Path(tmp) / name for name in ("plain", "pool", "cluster")}
+        for folder in runs.values():
+            shutil.copytree(base, folder)
+        load = os.getloadavg()[0]
+        argv, env = nbgrader_command("autograde", chapter)
+        ours = [sys.executable, "-m", "dlcourse", "autograde", chapter, "--quiet"]
+        times = {"plain": _timed(argv, runs["plain"], env),
+                 "pool": _timed([*ours, "--workers", str(args.workers)], runs["pool"]),
+                 "cluster": _timed([*ours, "--cluster", "local:2"], runs["cluster"])}
+        grades = {name: _grades(folder, chapter, students, grade_ids) for name, folder in runs.items()}
+        same = grades["plain"] == grades["pool"] == grades["cluster"]
+        honest = base / "autograde" / "submitted" / "s000" / chapter / f"{chapter}.ipynb"
+        kernel, imports, rest = _breakdown(honest, base / "course" / chapter)
+    cores = os.cpu_count()
+    print(f"{chapter}: {args.students} submissions, {cores} cores, load average {load:.1f} at the start")
+    labels = {"plain": "nbgrader autograde (sequential)", "pool": "dlcourse autograde (local pool)",
+              "cluster": "dlcourse autograde --cluster local:2"}
+    for name, seconds in times.items():
+        rate = args.students / (seconds / 60) / cores
+        print(f"{labels[name]:<38} {seconds:7.1f} s   {rate:6.1f} submissions/min/core")
+    print(f"speed-up over nbgrader: local pool {times['plain'] / times['pool']:.2f}x, "
+          f"cluster {times['plain'] / times['cluster']:.2f}x; cluster / local pool "
+          f"{times['cluster'] / times['pool']:.2f}   identical grades: {same}")
+    print(f"one honest submission: kernel start {kernel:.2f} s, first code cell (imports) "
+          f"{imports:.2f} s, the other cells {rest:.2f} s")
     return 0 if same else 1
 
 

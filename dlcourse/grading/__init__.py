@@ -15,6 +15,7 @@ Grading, one module per step: :mod:`~dlcourse.grading.collect` (bring submission
 :mod:`~dlcourse.grading.judge` (the verdicts, reached outside the kernel),
 :mod:`~dlcourse.grading.gradebook` (one transaction per submission),
 :mod:`~dlcourse.grading.pipeline` (the pool, resuming, the summary),
+:mod:`~dlcourse.grading.cluster` (the same grading as tasks on a Dask cluster),
 :mod:`~dlcourse.grading.feedback`, :mod:`~dlcourse.grading.export`,
 :mod:`~dlcourse.grading.report` and :mod:`~dlcourse.grading.demo`.
 """

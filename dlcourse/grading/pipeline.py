@@ -94,6 +94,7 @@ class Options:
     force: bool = False
     isolate: bool = None         # None: wherever the system allows it
     progress: bool = True
+    cluster: object = None       # a cluster.Address: grade on Dask instead of local processes
 
     def __post_init__(self):
         limits = {"workers": (self.workers, 0), "timeout": (1 if self.timeout is None else self.timeout, 1),
@@ -454,7 +455,6 @@ class Grader:
     def _grade(self, pending, gradebook, run):
         bar = tqdm(total=len(pending), unit="nb", disable=not self.options.progress,
                    desc=f"grading {self.chapter}", dynamic_ncols=True)
-        running = {}
         failed = 0
 
         def record(outcome, timestamp=None, placeholder=False):
@@ -473,43 +473,60 @@ class Grader:
                 failed += 1
             run.outcomes.append(outcome)
             bar.update(1)
-            bar.set_postfix(done=len(run.outcomes) - failed, failed=failed,
-                            left=len(pending) + len(running))
+            bar.set_postfix(done=len(run.outcomes) - failed, failed=failed, left=bar.total - bar.n)
 
+        try:
+            self._schedule(pending, gradebook, record)
+        finally:
+            bar.close()
+
+    def _schedule(self, pending, gradebook, record):
+        """Run the ``pending`` submissions, ``workers`` at a time, in forked processes."""
+        running = {}
         try:
             while pending or running:
                 while pending and len(running) < self.workers:
-                    self._launch(pending.popleft(), gradebook, running, record)
+                    slot = self._prepare(pending.popleft(), gradebook, record)
+                    if slot is not None:
+                        slot.process = self._start(slot.task)
+                        running[slot.process.sentinel] = slot
                 for sentinel in wait(list(running), timeout=1.0) if running else ():
                     slot = running.pop(sentinel)
                     slot.process.join()
-                    try:
-                        outcome = self._finish(slot, gradebook)
-                    except Exception as error:  # never lose the run to one submission
-                        outcome = store.Outcome(slot.task.student, self.chapter, "error", [],
-                                                slot.flags, f"{type(error).__name__}: {error}")
-                    record(outcome, _timestamp(slot.path))
+                    record(self._outcome(slot, gradebook), _timestamp(slot.path))
                 for sentinel, slot in list(running.items()):
                     if time.monotonic() - slot.started > slot.task.timeout + GRACE_SECONDS:
                         slot.process.kill()
                         slot.process.join()
                         del running[sentinel]
-                        record(_zero(gradebook, slot.task.student, self.chapter, "timeout",
-                                     slot.flags + ["timeout: the worker was killed"],
-                                     "the notebook exceeded its time limit"), _timestamp(slot.path), True)
+                        record(self._timed_out(slot, gradebook), _timestamp(slot.path), True)
         finally:
             for slot in running.values():
                 slot.process.kill()
                 slot.process.join()
-            bar.close()
 
-    def _launch(self, submission, gradebook, running, record):
+    def _outcome(self, slot, gradebook):
+        """The outcome of a finished task; never raises (one submission never loses the run)."""
+        try:
+            return self._finish(slot, gradebook)
+        except Exception as error:
+            return store.Outcome(slot.task.student, self.chapter, "error", [],
+                                 slot.flags, f"{type(error).__name__}: {error}")
+
+    def _timed_out(self, slot, gradebook):
+        return _zero(gradebook, slot.task.student, self.chapter, "timeout",
+                     slot.flags + ["timeout: the worker was killed"],
+                     "the notebook exceeded its time limit")
+
+    def _prepare(self, submission, gradebook, record):
+        """The slot of a submission ready to run (its process not started yet), or None when
+        it was recorded already (missing, unreadable, or the gradebook stayed locked)."""
         student, path, flags = submission
         folder = self.course.submitted / student / self.chapter
         if path is None:
             record(_zero(gradebook, student, self.chapter, "missing", flags, flags[0]),
                    _timestamp(folder), True)
-            return
+            return None
         try:
             prepared = store.retrying(
                 lambda: prepare(path, self.release_nb, self.source_cells, self.chapter, student),
@@ -518,16 +535,14 @@ class Grader:
             if store.is_locked(error):  # not the file's fault: no grade, a rerun grades it
                 record(store.Outcome(student, self.chapter, "error", [], flags,
                                      f"the gradebook stayed locked by another process: {error}"))
-                return
+                return None
             if not isinstance(error, Unreadable):
                 error = f"it could not be prepared ({type(error).__name__}: {error})"
             record(_zero(gradebook, student, self.chapter, "unreadable",
                          flags + [f"unreadable: {error}"], str(error)), _timestamp(folder), True)
-            return
+            return None
         task = self._new_task(student, prepared.notebook, submitted=folder, plans=self.plans)
-        slot = _Slot(self._start(task), task, time.monotonic(), prepared.findings,
-                     flags + prepared.flags, folder)
-        running[slot.process.sentinel] = slot
+        return _Slot(None, task, time.monotonic(), prepared.findings, flags + prepared.flags, folder)
 
 
 def _plan_for(plan, seed):
@@ -587,8 +602,14 @@ def _checksum(plans):
 
 
 def autograde(root, chapter, students=None, options=None):
-    """Grade every (or the named) submission(s) of ``chapter`` in the course at ``root``."""
-    return Grader(Course(root), chapter, options or Options()).run(students)
+    """Grade every (or the named) submission(s) of ``chapter`` in the course at ``root``:
+    in local worker processes, or on the Dask cluster ``options.cluster`` names."""
+    options = options or Options()
+    if options.cluster is None:
+        return Grader(Course(root), chapter, options).run(students)
+    from dlcourse.grading.cluster import ClusterGrader  # needs the optional Dask extra
+
+    return ClusterGrader(Course(root), chapter, options).run(students)
 
 
 def summary_table(run):

@@ -1,0 +1,214 @@
+"""Grading on a Dask LocalCluster (2 worker processes): the same grades as the local pool on
+the sample class, and faults that cost nothing: a worker killed mid-task, the client killed
+mid-run, a submission that takes its worker down twice."""
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+pytest.importorskip("distributed", reason="the cluster extra: pip install 'dlcourse[cluster]'")
+
+from dlcourse.grading import toy  # noqa: E402
+from dlcourse.grading.cluster import ClusterError, parse_address  # noqa: E402
+from dlcourse.grading.demo import CHAPTER as SAMPLE_CHAPTER, SAMPLES  # noqa: E402
+from dlcourse.grading.release import copy_course, release  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CH = toy.CHAPTER
+FULL = {"test_sigmoid": 2.0, "test_relu": 3.0, "test_total": 1.0}
+
+
+def _autograde(root, chapter, *extra, cell_timeout=5, **popen):
+    argv = [sys.executable, "-m", "dlcourse", "autograde", chapter, "--quiet", "--memory", "1024",
+            "--cell-timeout", str(cell_timeout), *extra]
+    if popen:
+        return subprocess.Popen(argv, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, **popen)
+    return subprocess.run(argv, cwd=root, capture_output=True, text=True, timeout=600)
+
+
+def _rows(root, chapter):
+    """``{student: (status, {grade_id: points}, flags)}`` from the gradebook."""
+    with sqlite3.connect(root / "autograde" / "gradebook.db") as db:
+        rows = list(db.execute("SELECT student, status, cells, flags FROM dlcourse_results "
+                               "WHERE assignment = ?", (chapter,)))
+    students = [row[0] for row in rows]
+    assert len(students) == len(set(students)), "a submission has two result rows"
+    return {s: (status, {c["grade_id"]: c["points"] for c in json.loads(cells)}, json.loads(flags))
+            for s, status, cells, flags in rows}
+
+
+def _submission_count(root, chapter):
+    with sqlite3.connect(root / "autograde" / "gradebook.db") as db:
+        return dict(db.execute(
+            "SELECT student.id, COUNT(*) FROM submitted_assignment JOIN student "
+            "ON submitted_assignment.student_id = student.id JOIN assignment "
+            "ON submitted_assignment.assignment_id = assignment.id WHERE assignment.name = ? "
+            "GROUP BY student.id", (chapter,)))
+
+
+def _toy_class(tmp, answers):
+    root = toy.make_course(tmp)
+    release(root, [CH])
+    release_nb = nbformat.read(root / "course" / CH / f"{CH}.ipynb", as_version=4)
+    for student, sources in answers.items():
+        folder = root / "autograde" / "submitted" / student / CH
+        folder.mkdir(parents=True)
+        nbformat.write(toy.fill(release_nb, sources), folder / f"{CH}.ipynb")
+    return root
+
+
+def _sleepy(seconds):
+    return {**toy.SOLUTIONS, "sigmoid": f"import time\ntime.sleep({seconds})\n" + toy.SOLUTIONS["sigmoid"]}
+
+
+def _grading_processes():
+    """``{pid: (student, parent pid)}`` of the grading processes running on this machine."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            if not any(b"worker_main" in a for a in argv) or not argv[-2].endswith(b"task.json"):
+                continue
+            student = json.loads(Path(argv[-2].decode()).read_text())["student"]
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, KeyError, IndexError):
+            continue
+        found[int(entry.name)] = (student, parent)
+    return found
+
+
+def _kill_workers(plan, deadline):
+    """SIGKILL the Dask worker grading a student of ``plan`` each time a new grading process
+    of theirs appears, as many times as ``plan`` says; returns the kills per student."""
+    killed, seen = dict.fromkeys(plan, 0), set()
+    while killed != plan and time.monotonic() < deadline:
+        for pid, (who, parent) in _grading_processes().items():
+            if killed.get(who, 0) < plan.get(who, 0) and pid not in seen:
+                seen.add(pid)
+                time.sleep(1.0)  # the task is under way: its kernel is starting
+                os.kill(parent, signal.SIGKILL)
+                killed[who] += 1
+        time.sleep(0.1)
+    return killed
+
+
+@pytest.mark.parametrize("text, why", [
+    ("local:0", "whole number > 0"), ("local:two", "whole number > 0"),
+    ("http://host:8786", "not a scheduler address"), ("tcp://host", "not a scheduler address"),
+    ("tcp://host:99999", "not a scheduler address"), ("no-such-file.json", "neither a cluster"),
+    ("", "neither a cluster")])
+def test_a_bad_cluster_value_is_refused_with_its_reason(text, why):
+    with pytest.raises(ClusterError, match=why):
+        parse_address(text)
+
+
+def test_cluster_values_that_name_a_cluster(tmp_path):
+    assert parse_address("local:3").value == 3
+    assert parse_address("tcp://10.0.0.5:8786").value == "tcp://10.0.0.5:8786"
+    file = tmp_path / "scheduler.json"
+    file.write_text('{"address": "tcp://10.0.0.5:8786"}')
+    assert parse_address(str(file)).kind == "file"
+    file.write_text("[1, 2]")
+    with pytest.raises(ClusterError, match="not a Dask scheduler file"):
+        parse_address(str(file))
+
+
+def test_the_command_names_a_bad_cluster_value(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "dlcourse", "autograde", CH, "--cluster", "local:x"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "--cluster" in done.stderr and "whole number > 0" in done.stderr
+
+
+@pytest.mark.slow
+def test_the_sample_class_gets_the_same_grades_on_a_cluster_as_in_the_local_pool(tmp_path):
+    base = copy_course(ROOT, tmp_path / "base", [SAMPLE_CHAPTER])
+    release(base, [SAMPLE_CHAPTER])
+    samples = sorted((ROOT / SAMPLES).glob("*.ipynb"))
+    for notebook in samples:
+        target = base / "autograde" / "submitted" / notebook.stem / SAMPLE_CHAPTER
+        target.mkdir(parents=True)
+        shutil.copy(notebook, target / f"{SAMPLE_CHAPTER}.ipynb")
+    pool, cluster = tmp_path / "pool", tmp_path / "cluster"
+    shutil.copytree(base, pool)
+    shutil.copytree(base, cluster)
+    # the solution notebook's own cells need more than the toy's few seconds on a busy machine
+    by_pool = _autograde(pool, SAMPLE_CHAPTER, "--workers", "2", cell_timeout=20)
+    by_cluster = _autograde(cluster, SAMPLE_CHAPTER, "--cluster", "local:2", cell_timeout=20)
+    assert by_pool.returncode == by_cluster.returncode == 0, by_pool.stdout + by_cluster.stdout
+    pool_rows, cluster_rows = _rows(pool, SAMPLE_CHAPTER), _rows(cluster, SAMPLE_CHAPTER)
+    assert sorted(pool_rows) == sorted(n.stem for n in samples)
+    for student in pool_rows:  # submission by submission: status, points per test, flags
+        assert cluster_rows[student] == pool_rows[student], student
+    assert {status for status, _, _ in pool_rows.values()} >= {"graded", "unreadable"}
+
+
+@pytest.mark.slow
+def test_killed_workers_cost_nothing_and_a_submission_that_kills_two_is_recorded(tmp_path):
+    root = _toy_class(tmp_path / "course", {
+        "honest": toy.SOLUTIONS, "unfinished": {}, "survivor": _sleepy(3), "crasher": _sleepy(3)})
+    grading = _autograde(root, CH, "--cluster", "local:2", start_new_session=True)
+    try:
+        deadline = time.monotonic() + 150
+        plan = {"survivor": 1, "crasher": 2}
+        assert _kill_workers(plan, deadline) == plan
+        output, _ = grading.communicate(timeout=max(1, deadline - time.monotonic()))
+    finally:
+        os.killpg(grading.pid, signal.SIGKILL)
+        grading.wait()
+        grading.stdout.close()
+    assert grading.returncode == 0, output
+    rows = _rows(root, CH)
+    assert set(rows) == {"honest", "unfinished", "survivor", "crasher"}
+    assert rows["honest"][:2] == rows["survivor"][:2] == ("graded", FULL)
+    assert rows["unfinished"][:2] == ("graded", dict.fromkeys(FULL, 0.0))
+    status, points, flags = rows["crasher"]
+    assert (status, points) == ("crashed", dict.fromkeys(FULL, 0.0))
+    assert any("grading worker died twice" in flag for flag in flags)
+    assert set(_submission_count(root, CH).values()) == {1}
+    lines = output.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["student", "status"])
+    summary = [line.split()[0] for line in lines[header + 1:header + 5]]
+    assert sorted(summary) == sorted(rows)  # each submission reported once
+    assert (root / "autograde" / "autograded" / "survivor" / CH / f"{CH}.ipynb").is_file()
+
+
+@pytest.mark.slow
+def test_the_client_killed_mid_run_resumes_with_the_same_command(tmp_path):
+    answers = {f"s{i}": [toy.SOLUTIONS, {}, {"sigmoid": toy.SOLUTIONS["sigmoid"]}][i % 3]
+               for i in range(6)}
+    expected = [FULL, dict.fromkeys(FULL, 0.0), {**dict.fromkeys(FULL, 0.0), "test_sigmoid": 2.0}]
+    root = _toy_class(tmp_path / "course", answers)
+    first = _autograde(root, CH, "--cluster", "local:2", start_new_session=True)
+    deadline = time.monotonic() + 120
+    graded = {}
+    while time.monotonic() < deadline and first.poll() is None and len(graded) < 2:
+        time.sleep(0.2)
+        try:
+            graded = _rows(root, CH)
+        except sqlite3.Error:
+            pass
+    os.killpg(first.pid, signal.SIGKILL)  # the client, its LocalCluster and every worker
+    first.wait()
+    first.stdout.close()
+    before = _rows(root, CH)
+    assert 2 <= len(before) < len(answers), "the first run was not stopped mid-way"
+    second = _autograde(root, CH, "--cluster", "local:2")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert f"{len(before)} already graded" in second.stdout
+    rows = _rows(root, CH)
+    assert {s: before[s] for s in before} == {s: rows[s] for s in before}  # kept, not regraded
+    assert {s: rows[s][1] for s in rows} == {f"s{i}": expected[i % 3] for i in range(6)}
+    assert set(_submission_count(root, CH).values()) == {1}
