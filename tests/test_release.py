@@ -2,6 +2,8 @@
 maintainer relies on when they edit a chapter."""
 
 import json
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -70,8 +72,18 @@ def test_validate_rejects_a_broken_file(tmp_path, capsys):
 def test_release_records_the_kernels_language_info(course):
     """JupyterLab writes the kernel's ``language_info`` into a notebook it opens; a release
     that already holds it opens unmodified instead of as "unsaved"."""
-    from ipykernel.ipkernel import IPythonKernel
-
+    kernel = subprocess.run([sys.executable, "-c", "import json; from ipykernel.ipkernel import "
+                             "IPythonKernel; print(json.dumps(IPythonKernel.language_info))"],
+                            check=True, capture_output=True, text=True)
     notebook = nbformat.read(course / "course" / "ch00-toy" / "ch00-toy.ipynb", as_version=4)
-    assert notebook.metadata.language_info == IPythonKernel.language_info
+    assert notebook.metadata.language_info == json.loads(kernel.stdout)
     assert notebook.metadata.language_info["version"]  # the full record, not nbgrader's bare name
+
+
+def test_reading_the_language_info_leaves_later_progress_bars_on_the_console():
+    """tqdm.auto takes any process that imported ipykernel's shell for a notebook."""
+    script = ("import sys; from dlcourse.grading.release import kernel_language_info; "
+              "kernel_language_info(); from tqdm.auto import tqdm; "
+              "print('ipykernel.zmqshell' in sys.modules, tqdm.__module__)")
+    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True)
+    assert out.stdout.split() == ["False", "tqdm.asyncio"]

@@ -13,6 +13,8 @@ Generation is deterministic, so a stale ``course/`` is detected by
 generating afresh and comparing.
 """
 
+import functools
+import json
 import os
 import re
 import shutil
@@ -27,6 +29,8 @@ CHAPTER_PATTERN = re.compile(r"^ch\d\d-[a-z0-9-]+$")
 SOURCE_DIR = "solutions"
 RELEASE_DIR = "course"
 CONTINUE_TAG = "raises-exception"
+LANGUAGE_INFO_SCRIPT = ("import json; from ipykernel.ipkernel import IPythonKernel; "
+                        "print(json.dumps(IPythonKernel.language_info))")
 
 
 class ReleaseError(RuntimeError):
@@ -107,12 +111,15 @@ def _may_fail(cell):
     return cell.cell_type == "code" and (meta.get("grade") or meta.get("solution"))
 
 
+@functools.lru_cache(maxsize=1)
 def kernel_language_info():
     """What the course's Python kernel (ipykernel, this interpreter) reports as its
-    ``language_info``, the metadata JupyterLab writes into a notebook it opens."""
-    from ipykernel.ipkernel import IPythonKernel
+    ``language_info``, the metadata JupyterLab writes into a notebook it opens.
 
-    return dict(IPythonKernel.language_info)
+    Asked of a child interpreter: importing ipykernel here would make every later
+    ``tqdm.auto`` bar of this process a notebook widget (tqdm detects notebooks that way)."""
+    return json.loads(subprocess.run([sys.executable, "-c", LANGUAGE_INFO_SCRIPT], check=True,
+                                     capture_output=True, text=True).stdout)
 
 
 def _finish_release(path):
