@@ -158,7 +158,7 @@ def test_the_sample_class_gets_the_same_grades_on_a_cluster_as_in_the_local_pool
 @pytest.mark.slow
 def test_killed_workers_cost_nothing_and_a_submission_that_kills_two_is_recorded(tmp_path):
     root = _toy_class(tmp_path / "course", {
-        "honest": toy.SOLUTIONS, "unfinished": {}, "survivor": _sleepy(3), "crasher": _sleepy(3)})
+        "honest": toy.SOLUTIONS, "unfinished": {}, "survivor": _sleepy(3), "crasher": _sleepy(30)})  # long enough to be found and killed twice
     grading = _autograde(root, CH, "--cluster", "local:2", start_new_session=True)
     try:
         deadline = time.monotonic() + 150
