@@ -277,18 +277,23 @@ def _validate(page, notebook, shots):
 
 
 def test_the_instructors_feedback_from_formgrader(tmp_path, shots):
-    """On the graded demo class, formgrader's Generate Feedback writes a page with no hidden test."""
+    """On a graded demo class, formgrader's Generate Feedback writes a page with no hidden test."""
     sync_playwright = _sync_playwright()
     root = tmp_path / "course"
     shutil.copytree(ROOT / SOURCE_DIR / "ch01-neurons", root / SOURCE_DIR / "ch01-neurons")
-    shutil.copytree(ROOT / "autograde" / "samples", root / "autograde" / "samples")
+    student = "grace"  # one wrong update rule: a failing exercise with a message to show
+    # `dlcourse demo` grades whatever is in the sample folder: her and one honest classmate
+    # (the whole class is graded by tests/test_demo.py)
+    samples = root / "autograde" / "samples" / "ch01-neurons"
+    samples.mkdir(parents=True)
+    for name in (student, "ada"):
+        shutil.copy(ROOT / "autograde" / "samples" / "ch01-neurons" / f"{name}.ipynb", samples)
     shutil.copy(ROOT / "nbgrader_config.py", root)
     env = _jupyter_environment(tmp_path / "jupyter")
     done = subprocess.run([sys.executable, "-m", "dlcourse", "demo", "--workers", "2"], cwd=root, env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     demo = root / "autograde" / "demo"
-    student = "grace"  # one wrong update rule: a failing exercise with a message to show
     written = demo / "autograde" / "feedback" / student / "ch01-neurons" / "ch01-neurons.html"
     shutil.rmtree(written.parent.parent)  # `dlcourse demo` wrote one; formgrader must write its own
 
