@@ -11,7 +11,7 @@ import pytest
 from dlcourse.cli import main
 from dlcourse.grading.release import ReleaseError, release, stale_files
 from dlcourse.grading.validate import validate
-from tests.course_tools import make_course
+from tests.course_tools import make_course, toy_notebook
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +47,19 @@ def test_fresh_release_is_in_sync_and_a_stale_one_is_reported(course):
 def test_unknown_chapter_is_named_in_the_error(course):
     with pytest.raises(ReleaseError, match="unknown chapter.*ch09-nothing.*available: ch00-toy"):
         release(course, ["ch09-nothing"])
+
+
+def test_chapters_are_released_in_one_nbgrader_run_and_a_broken_one_is_named_with_its_reason(tmp_path):
+    broken = toy_notebook()
+    solution = next(c for c in broken.cells if "### END SOLUTION" in c.source)
+    solution.source = solution.source.replace("### END SOLUTION", "")  # an unclosed solution block
+    course = make_course(tmp_path, {"ch00-toy": toy_notebook(), "ch01-broken": broken})
+    with pytest.raises(ReleaseError) as raised:
+        release(course)
+    message = str(raised.value)
+    assert message.startswith("nbgrader could not release ch01-broken:")
+    assert "No end solution statement found" in message and "Traceback" not in message
+    assert (course / "course" / "ch00-toy" / "ch00-toy.ipynb").is_file()  # the good one is out
 
 
 def test_validate_lists_each_exercise(course, capsys, monkeypatch):

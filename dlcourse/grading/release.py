@@ -25,6 +25,8 @@ from pathlib import Path
 
 import nbformat
 
+from dlcourse.grading.generate_assignments import RESULT_PREFIX
+
 CHAPTER_PATTERN = re.compile(r"^ch\d\d-[a-z0-9-]+$")
 SOURCE_DIR = "solutions"
 RELEASE_DIR = "course"
@@ -91,19 +93,42 @@ def release(root=None, selected=None, db_url=None):
     root = Path(root) if root else find_root()
     selected = _resolve(root, selected)
     (root / "autograde").mkdir(exist_ok=True)
+    results, stderr = _generate(root, selected, db_url)
     for chapter in selected:
-        args = ["generate_assignment", chapter, "--force"]
-        if db_url:
-            args.append(f"--CourseDirectory.db_url={db_url}")
-        argv, env = nbgrader_command(*args)
-        done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True)
         produced = root / RELEASE_DIR / chapter / f"{chapter}.ipynb"
-        if done.returncode != 0 or not produced.is_file():
-            errors = [line for line in done.stderr.splitlines() if "ERROR" in line or "Error" in line]
-            detail = "\n".join(errors[-15:]) or done.stderr[-2000:]
-            raise ReleaseError(f"nbgrader could not release {chapter}:\n{detail}")
+        result = results.get(chapter)
+        if result is None or not result["success"] or not produced.is_file():
+            raise ReleaseError(f"nbgrader could not release {chapter}:\n{_failure(result, stderr)}")
         _finish_release(produced)
     return selected
+
+
+def _generate(root, selected, db_url):
+    """``({chapter: nbgrader's result}, the child's stderr)`` from one child process running
+    ``generate_assignments`` for every selected chapter."""
+    args = ["-m", "dlcourse.grading.generate_assignments", *(["--db-url", db_url] if db_url else []),
+            *selected]
+    argv, env = nbgrader_command()
+    done = subprocess.run([argv[0], *args], cwd=root, env=env, capture_output=True, text=True)
+    results = {}
+    for line in done.stdout.splitlines():
+        if line.startswith(RESULT_PREFIX):
+            result = json.loads(line[len(RESULT_PREFIX):])
+            results[result["chapter"]] = result
+    return results, done.stderr
+
+
+_TRACEBACK_LINES = ("Traceback (most recent call last)", "see the the above traceback")
+
+
+def _failure(result, stderr):
+    """nbgrader's error lines for a chapter, or what the child said if it stopped before it."""
+    if result is None:
+        return stderr[-2000:]
+    log = result.get("log", "")
+    errors = [line for line in log.splitlines() if ("ERROR" in line or "Error" in line)
+              and not any(noise in line for noise in _TRACEBACK_LINES)]
+    return "\n".join(errors[-15:]) or (log + result.get("error", ""))[-2000:]
 
 
 def _may_fail(cell):
