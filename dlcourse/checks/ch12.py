@@ -111,7 +111,8 @@ def _ref_style_loss(features, target_gram):
     features = np.asarray(features, dtype=np.float64)
     n, c, h, w = features.shape
     diff = _ref_gram_matrix(features) - np.asarray(target_gram, dtype=np.float64)
-    grad = 4.0 * diff @ features.reshape(n, c, h * w) / (c * h * w)
+    # (dL/dG + dL/dG^T) F / k with dL/dG = 2 (G - A): 4 (G - A) F / k for a symmetric A
+    grad = 2.0 * (diff + diff.transpose(0, 2, 1)) @ features.reshape(n, c, h * w) / (c * h * w)
     return float(np.sum(diff**2)), grad.reshape(features.shape)
 
 
@@ -337,7 +338,8 @@ def _style_cases(hidden):
     maps = feature_maps(load_digits_cnn(), x, 1)                 # the first ReLU's maps (2, 16, 8, 8)
     style = _ref_gram_matrix(maps[1:])[0]
     cases = [Case((maps[:1], style), label="a digit's first-layer maps against another digit's Gram matrix"),
-             Case((rng.normal(size=(1, 2, 2, 3)), rng.normal(size=(2, 2))), label="2 channels of 2x3"),
+             Case((rng.normal(size=(1, 2, 2, 3)), _ref_gram_matrix(rng.normal(size=(1, 2, 3, 3)))[0]),
+                  label="2 channels of 2x3 against random maps' Gram matrix"),
              Case((rng.normal(size=(3, 4, 3, 3)), np.eye(4)), label="a batch of 3, target the identity"),
              Case((rng.uniform(size=(1, 5, 4, 2)), _ref_gram_matrix(rng.uniform(size=(1, 5, 4, 2)))[0]),
                   label="5 channels of 4x2")]
