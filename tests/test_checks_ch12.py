@@ -680,3 +680,25 @@ def test_partial_credit_survives_the_grader():
 def test_a_failure_is_a_check_failure_with_the_case():
     with pytest.raises(CheckFailure, match="2x2 patches, stride 1"):
         ch12.occlusion_map(lambda *a, **k: np.zeros((7, 7)))
+
+
+@pytest.mark.slow
+def test_the_grading_box_finds_the_shipped_weights(tmp_path):
+    import json
+    import sys
+
+    from dlcourse.grading import sandbox
+
+    if not sandbox.isolation_available():
+        pytest.skip("bubblewrap cannot make a box here (no binary or no namespaces)")
+    work = tmp_path / "work"
+    (work / ".runtime").mkdir(parents=True)
+    code = ("import json\nfrom dlcourse.datasets import load_digits_split\n"
+            "from dlcourse.pretrained import load_digits_cnn, WEIGHTS\nfrom dlcourse.models import accuracy\n"
+            "_, X, _, y = load_digits_split(seed=0)\n"
+            "print(json.dumps({'accuracy': accuracy(load_digits_cnn(), X, y), 'path': str(WEIGHTS)}))")
+    done = sandbox.run_in_box(["--exec", sys.executable, "-c", code], work, 2048,
+                              expose=sandbox.runtime_folders(), writable=[work / ".runtime"])
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    assert done.returncode == 0 and lines, done.stderr
+    assert json.loads(lines[-1])["accuracy"] == pytest.approx(digits_cnn_test_accuracy(), abs=1e-12)
