@@ -481,9 +481,9 @@ def fooling_rate(student, student_fgsm=None, hidden=False):
     epsilon: the fraction of the images the network gets right that FGSM makes it get wrong.
     Hidden: the grader's own images. Given the student's ``fgsm`` (exercise 5), a failure says
     whether that function is the cause."""
-    x, y = digits_images(np.random.default_rng(126), 60)
+    x, y = digits_images(np.random.default_rng(126), 40)
     cases = [Case((digits_cnn_probabilities, digits_cnn_loss_gradient, x, y, [0.0, 0.05, 0.1, 0.2]),
-                  label="60 test digits, epsilons 0, 0.05, 0.1, 0.2"),
+                  label="40 test digits, epsilons 0, 0.05, 0.1, 0.2"),
              Case((digits_cnn_probabilities, digits_cnn_loss_gradient, x[:20], y[:20], [0.15]),
                   label="20 test digits, epsilon 0.15")]
     if hidden:
