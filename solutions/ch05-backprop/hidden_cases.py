@@ -64,7 +64,7 @@ def backward_table(rng):
                  label="zeros of both signs and the tiniest numbers"),
         ] + random_cases(rng, 3, elementwise_case),
         "max_backward": [
-            Case((np.array([1.0, 2.0, 3.0]), np.array([[5.0, 5.0, 5.0], [-1.0, -1.0, -2.0], [0.0, 3.0, 3.0]])),
+            Case((np.array([1.5, -2.0, 0.25]), np.array([[5.0, 5.0, 5.0], [-1.0, -1.0, -2.0], [0.0, 3.0, 3.0]])),
                  label="rows of equal entries: the first largest only"),
             Case((np.array([-4.0]), np.array([[1e-9, 0.0, -1e-9, 2e-9]])), label="almost equal inputs"),
         ] + random_cases(rng, 3, max_case),
