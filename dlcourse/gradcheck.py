@@ -4,7 +4,8 @@
 
 has an error of order h², so with h = 1e-6 in float64 an analytic gradient
 that is right agrees to about 1e-8 in relative terms, and one that is wrong
-disagrees in the first digits. The comparison uses CS231n's relative error
+disagrees in the first digits. The comparison uses one relative error over
+whole arrays (CS231n's is taken entry by entry instead; see chapter 5)
 
     rel(a, b) = max |a − b| / max(max(|a| + |b|), tiny)
 
@@ -44,7 +45,7 @@ def numerical_gradient(f, x, eps=1e-6):
 
 
 def relative_error(a, b):
-    """max |a − b| / max(max(|a| + |b|), 1e-12): about 1e-7 or less means they agree."""
+    """max |a − b| / max(max(|a| + |b|), 1e-12): 1e-6 or less (``check_module``'s tol) means they agree."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"relative_error needs arrays of the same shape, got {a.shape} and {b.shape}")

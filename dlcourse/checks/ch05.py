@@ -1,9 +1,10 @@
 """Checks for chapter 5, *Backpropagation*: the notes' two-path chain-rule
 example, numerical gradients and the relative error of a gradient check, the
-backward pass of a linear layer and of a sigmoid layer, softmax with
-cross-entropy and its gradient ŷ − y, the forward and backward pass of a whole
-two-layer network, and the "tower" of two steep sigmoids behind the universal
-approximation picture.
+backward pass of a linear layer, the notes' backward table (sigmoid, tanh, ReLU
+and the max gate), the forward and backward pass of a two-layer network and of
+a network of any depth (both built on the student's chapter-3
+``softmax_cross_entropy``, whose failures they point out), and the "tower" of
+two steep sigmoids behind the universal approximation picture.
 
 Every check takes the student's function(s) and ``hidden=False``; the hidden
 variant (run by the grader) adds the instructor's cases from
@@ -32,11 +33,11 @@ from dlcourse.checks.core import (
 )
 
 __all__ = [
+    "backward_table",
+    "deep_forward_backward",
     "linear_layer",
     "mlp_forward_backward",
     "numerical_gradient",
-    "sigmoid_backward",
-    "softmax_cross_entropy",
     "tower",
     "two_path_gradient",
 ]
@@ -90,6 +91,22 @@ def _ref_sigmoid_backward(dout, a):
     return np.asarray(dout, dtype=np.float64) * _sigmoid(a) * _sigmoid(-np.asarray(a, dtype=np.float64))
 
 
+def _ref_tanh_backward(dout, a):
+    t = np.tanh(np.asarray(a, dtype=np.float64))
+    return np.asarray(dout, dtype=np.float64) * (1 - t * t)
+
+
+def _ref_relu_backward(dout, a):
+    return np.asarray(dout, dtype=np.float64) * (np.asarray(a) > 0)
+
+
+def _ref_max_backward(dout, X):
+    X = np.asarray(X, dtype=np.float64)
+    grad = np.zeros_like(X)
+    grad[np.arange(len(X)), np.argmax(X, axis=1)] = dout
+    return grad
+
+
 def _log_softmax(z):
     z = np.asarray(z, dtype=np.float64)
     shifted = z - z.max(axis=1, keepdims=True)
@@ -119,6 +136,33 @@ def _ref_mlp_forward_backward(X, y, params):
     return loss, grads
 
 
+_DERIVATIVES = {
+    "sigmoid": lambda a, h: h * (1 - h),
+    "tanh": lambda a, h: 1 - h * h,
+    "relu": lambda a, h: (a > 0).astype(np.float64),
+}
+_ACTIVATIONS = {"sigmoid": _sigmoid, "tanh": np.tanh, "relu": lambda a: np.maximum(a, 0.0)}
+
+
+def _ref_deep_forward_backward(X, y, weights, biases, activation):
+    h = np.asarray(X, dtype=np.float64)
+    weights = [np.asarray(W, dtype=np.float64) for W in weights]
+    inputs, pre = [], []
+    for W, b in zip(weights[:-1], biases[:-1]):
+        inputs.append(h)
+        pre.append(h @ W.T + b)
+        h = _ACTIVATIONS[activation](pre[-1])
+    inputs.append(h)
+    loss, delta = _ref_softmax_cross_entropy(h @ weights[-1].T + biases[-1], y)
+    d_weights, d_biases = [None] * len(weights), [None] * len(weights)
+    for layer in range(len(weights) - 1, -1, -1):
+        d_weights[layer], d_biases[layer] = delta.T @ inputs[layer], delta.sum(axis=0)
+        if layer > 0:
+            a = pre[layer - 1]
+            delta = (delta @ weights[layer]) * _DERIVATIVES[activation](a, inputs[layer])
+    return loss, d_weights, d_biases
+
+
 def _ref_tower(x, center, width, height, steepness):
     x = np.asarray(x, dtype=np.float64)
     left, right = center - width / 2, center + width / 2
@@ -126,8 +170,9 @@ def _ref_tower(x, center, width, height, steepness):
 
 
 _OWN = (_sigmoid, _ref_two_path_gradient, _ref_numerical_gradient, _ref_relative_error,
-        _ref_linear_forward, _ref_linear_backward, _ref_sigmoid_backward, _log_softmax,
-        _ref_softmax_cross_entropy, _ref_mlp_forward_backward, _ref_tower)
+        _ref_linear_forward, _ref_linear_backward, _ref_sigmoid_backward, _ref_tanh_backward,
+        _ref_relu_backward, _ref_max_backward, _log_softmax, _ref_softmax_cross_entropy,
+        _ref_mlp_forward_backward, _ref_deep_forward_backward, _ref_tower)
 
 
 def _references(*modules, keep=None):
@@ -283,32 +328,140 @@ def linear_layer(student_forward, student_backward, hidden=False):
     return graded_parts([Part("linear_forward", 1, forward_part), Part("linear_backward", 2, backward_part)])
 
 
-# -- exercise 4: the sigmoid layer's backward pass ----------------------------------------------
+# -- answers first, comparisons after ------------------------------------------------------
 
 
-def sigmoid_backward(student, hidden=False):
-    """Exercise 4: ``sigmoid_backward(dout, a) = dout * sigma'(a)``."""
-    refs = _references("dlcourse.nn.activation", "dlcourse.nn.container", "dlcourse.gradcheck",
-                       "dlcourse.functional.activations", keep=_backward_only)
-    landmarks = np.array([-1000.0, -50.0, -20.0, -3.0, -1.0, 0.0, 1.0, 3.0, 20.0, 50.0, 1000.0])
-    cases = [
-        Case((np.ones(11), landmarks), label="dout = 1: the derivative itself, from -1000 to 1000"),
+def _answers(student, cases, name, forbidden, keeps_inputs=False, arg_names=()):
+    """``[(case, failure, result, noise)]``: the student's answer on every case.
+
+    Every call is made before anything is compared, so that the grader, which replays the
+    calls of the answer key in order, sees the same calls whatever the answers are."""
+    found = []
+    for case in cases:
+        try:
+            result, noise = call_student(student, *case.args, name=name, case=case, forbidden=forbidden,
+                                         keeps_inputs=keeps_inputs, arg_names=arg_names, **case.kwargs)
+        except CheckFailure as failure:
+            found.append((case, failure, None, ()))
+        else:
+            found.append((case, None, result, noise))
+    return found
+
+
+def _compare(answers, reference, name, rtol, atol, hint, note=""):
+    """A part's ``run``: every answer against the reference, the first difference raised."""
+
+    def run():
+        for case, failure, got, noise in answers:
+            if failure is not None:
+                unfinished = "not implemented yet" in str(failure)
+                raise CheckFailure(f"{failure}" + ("" if unfinished else f"\n  hint: {hint}") + note) from None
+            with np.errstate(all="ignore"):
+                expected = reference(*case.args, **case.kwargs)
+            try:
+                expect_close(got, expected, f"`{name}`", case, rtol=rtol, atol=atol, hint=hint, noise=noise)
+            except CheckFailure as wrong:
+                raise CheckFailure(f"{wrong}{note}") from None
+
+    return run
+
+
+# -- exercise 4: the notes' backward table ----------------------------------------------------
+
+
+
+
+def elementwise_case(rng, scale=4.0):
+    """Random (dout, a) of one shape for an elementwise layer."""
+    shape = (int(rng.integers(1, 6)), int(rng.integers(1, 5)))
+    return rng.normal(size=shape), rng.normal(scale=scale, size=shape)
+
+
+def max_case(rng):
+    """Random (dout, X) for a max gate over the k entries of each of N rows."""
+    n, k = int(rng.integers(1, 6)), int(rng.integers(1, 6))
+    return Case((rng.normal(size=n), rng.normal(size=(n, k))), label=f"random rows ({n}, {k})")
+
+
+_LANDMARKS = np.array([-1000.0, -50.0, -20.0, -3.0, -1.0, 0.0, 1.0, 3.0, 20.0, 50.0, 1000.0])
+_BATCH = (np.array([[1.0, -2.0, 0.5], [3.0, 0.0, -1.0]]), np.array([[0.5, -1.0, 2.0], [0.0, 4.0, -3.0]]))
+
+
+def _backward_table_cases(hidden):
+    more = hidden_part("backward_table") if hidden else {}
+    sigmoid = [
+        Case((np.ones(11), _LANDMARKS), label="dout = 1: the derivative itself, from -1000 to 1000"),
         Case((np.array([2.0]), np.array([0.0])), label="sigma'(0) = 1/4, times dout = 2"),
-        Case((np.array([[1.0, -2.0, 0.5], [3.0, 0.0, -1.0]]), np.array([[0.5, -1.0, 2.0], [0.0, 4.0, -3.0]])),
-             label="a batch (2, 3): elementwise"),
-    ]
-    cases += random_cases(41, 3, lambda rng: (
-        s := (int(rng.integers(1, 6)), int(rng.integers(1, 5))), rng.normal(size=s), rng.normal(scale=4, size=s))[1:])
-    if hidden:
-        cases += hidden_part("sigmoid_backward")
-    check_function(student, _ref_sigmoid_backward, cases, name="sigmoid_backward", forbidden=refs,
-                   rtol=1e-7, atol=1e-12,
-                   hint="multiply the incoming gradient by sigma'(a) = s (1 - s) with s = sigma(a), elementwise, "
-                        "at the pre-activation a (not at s); compute s stably (exp(-|a|)), since "
-                        "exp(-a) / (1 + exp(-a))^2 gives inf / inf = nan for very negative a")
+        Case(_BATCH, label="a batch (2, 3): elementwise"),
+    ] + random_cases(41, 3, elementwise_case)
+    tanh = [
+        Case((np.ones(11), _LANDMARKS), label="dout = 1: the derivative itself, from -1000 to 1000"),
+        Case((np.array([2.0]), np.array([0.0])), label="tanh'(0) = 1, times dout = 2"),
+        Case((np.array([1.0, 1.0]), np.array([0.5, -2.0])), label="tanh'(0.5) = 0.7864, tanh'(-2) = 0.0707"),
+        Case(_BATCH, label="a batch (2, 3): elementwise"),
+    ] + random_cases(42, 3, elementwise_case)
+    relu = [
+        Case((np.array([3.0, 3.0, 3.0]), np.array([-1.0, 0.0, 2.0])),
+             label="a < 0, a = 0 and a > 0: the gradient at exactly 0 is 0 (as in PyTorch)"),
+        Case((np.array([-2.0, -2.0]), np.array([-1.0, 1.0])), label="a negative dout passes where a > 0"),
+        Case(_BATCH, label="a batch (2, 3): elementwise"),
+    ] + random_cases(43, 3, elementwise_case)
+    maximum = [
+        Case((np.array([2.0]), np.array([[1.0, 5.0, 3.0]])), label="one row: the largest input gets dout"),
+        Case((np.array([1.0, -3.0]), np.array([[0.2, -0.1], [-4.0, -2.0]])),
+             label="two rows, negative inputs"),
+        Case((np.array([1.5, 1.0]), np.array([[2.0, 2.0, 1.0], [0.0, 7.0, 7.0]])),
+             label="ties: only the first largest entry of a row gets dout"),
+        Case((np.array([0.5, -1.0, 2.0]), np.array([[4.0], [-1.0], [0.0]])), label="k = 1: the identity"),
+        Case((np.array([1.0, 2.0, 3.0]), np.array([[3.0, 1.0, 0.0], [0.0, 2.0, 1.0], [0.0, 1.0, 5.0]])),
+             label="N = k = 3: dout goes along the rows"),
+    ] + random_cases(44, 3, max_case)
+    return {"sigmoid_backward": sigmoid + more.get("sigmoid_backward", []),
+            "tanh_backward": tanh + more.get("tanh_backward", []),
+            "relu_backward": relu + more.get("relu_backward", []),
+            "max_backward": maximum + more.get("max_backward", [])}
 
 
-# -- exercise 5: softmax with cross-entropy -------------------------------------------------------
+_BACKWARD_TABLE = {
+    "sigmoid_backward": (_ref_sigmoid_backward, 1e-7,
+                         "multiply the incoming gradient by sigma'(a) = s (1 - s) with s = sigma(a), elementwise, "
+                         "at the pre-activation a (not at s); compute s stably (exp(-|a|)), since "
+                         "exp(-a) / (1 + exp(-a))^2 gives inf / inf = nan for very negative a"),
+    "tanh_backward": (_ref_tanh_backward, 1e-7,
+                      "dout * (1 - t^2) with t = tanh(a), the layer's OUTPUT: the notes' row g (1 - z^2) "
+                      "squares the output, not the input a; np.tanh is stable, (e^a - e^-a) / (e^a + e^-a) "
+                      "gives inf / inf = nan for large |a|"),
+    "relu_backward": (_ref_relu_backward, 1e-12,
+                      "dout where a > 0 and 0 elsewhere, at a = 0 too (the notes' I(z > 0)): the gate is the "
+                      "sign of the input a, not of dout; build a new array (dout * (a > 0)) instead of "
+                      "zeroing entries of dout"),
+    "max_backward": (_ref_max_backward, 1e-12,
+                     "the max gate routes: the whole dout[n] goes to the largest entry of row n "
+                     "(np.argmax, the first one on a tie) and every other input gets 0; nothing is spread "
+                     "over the row, and dout[n] belongs to row n (index rows with np.arange(N))"),
+}
+
+
+def backward_table(student_sigmoid, student_tanh, student_relu, student_max, hidden=False):
+    """Exercise 4: the backward rows of the notes' table, one point each (partial credit):
+    ``sigmoid_backward(dout, a)``, ``tanh_backward(dout, a)``, ``relu_backward(dout, a)``
+    and ``max_backward(dout, X)``.
+
+    The hidden part gives ``{name: [Case, ...]}`` for any of the four names."""
+    refs = _references("dlcourse.nn.activation", "dlcourse.nn.container", "dlcourse.nn.pooling",
+                       "dlcourse.gradcheck", "dlcourse.functional.activations", keep=_backward_only)
+    students = {"sigmoid_backward": student_sigmoid, "tanh_backward": student_tanh,
+                "relu_backward": student_relu, "max_backward": student_max}
+    cases = _backward_table_cases(hidden)
+    answers = {name: _answers(students[name], cases[name], name, refs, keeps_inputs=True,
+                              arg_names=("dout", "X" if name == "max_backward" else "a"))
+               for name in students}
+    return graded_parts([
+        Part(name, 1, _compare(answers[name], reference, name, rtol=rtol, atol=1e-12, hint=hint))
+        for name, (reference, rtol, hint) in _BACKWARD_TABLE.items()])
+
+
+# -- the student's softmax_cross_entropy from chapter 3 ------------------------------------------
 
 
 def logit_case(rng, scale=3.0):
@@ -318,32 +471,47 @@ def logit_case(rng, scale=3.0):
                 label=f"random logits ({n}, {c})")
 
 
-def softmax_cross_entropy(student, hidden=False):
-    """Exercise 5: ``softmax_cross_entropy(logits, labels) -> (loss, dlogits)``, mean over the batch."""
-    refs = _references("dlcourse.functional.losses", "dlcourse.functional.softmax", "dlcourse.nn.loss",
-                       "dlcourse.nn.activation", "dlcourse.gradcheck")
-    cases = [
-        Case((np.array([[2.0, 1.0, 0.1]]), np.array([0])), label="one sample, true class 0"),
-        Case((np.array([[0.0, 0.0, 0.0, 0.0]]), np.array([2])), label="equal logits: loss log 4"),
-        Case((np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]), np.array([2, 0])),
-             label="two samples: the gradient is divided by N = 2"),
-        Case((np.array([[1000.0, 0.0, -1000.0], [5.0, 1005.0, 0.0]]), np.array([2, 1])),
-             label="huge logits: softmax underflows to 0 for the true class"),
-    ]
-    cases += random_cases(51, 4, logit_case)
-    if hidden:
-        cases += hidden_part("softmax_cross_entropy")
-    check_function(student, _ref_softmax_cross_entropy, cases, name="softmax_cross_entropy", forbidden=refs,
-                   rtol=1e-8, atol=1e-12,
-                   hint="loss = mean over samples of -log softmax(z)[label], with log softmax(z) = "
-                        "(z - max) - log(sum(exp(z - max))) per row (never log of a 0); the gradient is "
-                        "(softmax(z) - one_hot(labels)) / N, of shape (N, C)")
+_EARLIER_CE_CASES = [
+    Case((np.array([[2.0, 1.0, 0.1]]), np.array([0])), label="one sample, true class 0"),
+    Case((np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]]), np.array([2, 0])), label="two samples"),
+    Case((np.array([[1000.0, 0.0, -1000.0], [5.0, 1005.0, 0.0]]), np.array([2, 1])), label="huge logits"),
+] + random_cases(51, 2, logit_case)
 
 
-# -- exercise 6: a two-layer network, forward and backward ------------------------------------------
+def _earlier_note(student_ce, refs):
+    """The calls that try the student's chapter-3 ``softmax_cross_entropy``, and what to add
+    to a later failure when it is wrong (an empty string when it is right, or not given)."""
+    if student_ce is None:
+        return ""
+    answers = _answers(student_ce, _EARLIER_CE_CASES, "softmax_cross_entropy", refs)
+    for case, failure, got, noise in answers:
+        if failure is None:
+            expected = _ref_softmax_cross_entropy(*case.args)
+            if not isinstance(got, (tuple, list)) or len(got) != 2:
+                failure = CheckFailure(f"`softmax_cross_entropy` should return 2 values (loss, dlogits), got "
+                                       f"{type(got).__name__}\n  input: {case.describe()}")
+            else:
+                try:
+                    for index, (g, e) in enumerate(zip(got, expected)):
+                        expect_close(g, e, f"value {index + 1} returned by `softmax_cross_entropy`", case,
+                                     rtol=1e-7, atol=1e-12)
+                except CheckFailure as wrong:
+                    failure = wrong
+        if failure is not None:
+            first = str(failure).split("\n  hint:")[0]
+            return ("\n  note: this may come from your chapter 3 `softmax_cross_entropy` (the cell you pasted), "
+                    "which is wrong itself; fix it first (its own check is in chapter 3):\n    "
+                    + first.replace("\n", "\n    "))
+    return ""
+
+
+# -- exercise 5: a two-layer network, forward and backward ------------------------------------------
 
 
 _PARAM_SHAPES = {"W1": "(H, D)", "b1": "(H,)", "W2": "(C, H)", "b2": "(C,)"}
+_NETWORK_REFS = ("dlcourse.nn.linear", "dlcourse.nn.activation", "dlcourse.nn.loss", "dlcourse.nn.container",
+                 "dlcourse.nn.module", "dlcourse.functional.losses", "dlcourse.functional.softmax",
+                 "dlcourse.gradcheck")
 
 
 def mlp_case(rng, n=None, d=None, h=None, c=None, scale=1.0, label=None):
@@ -388,52 +556,166 @@ def _unpack_mlp(result, case):
     if missing:
         raise CheckFailure(f"the gradients dict returned by `mlp_forward_backward` has no key(s) {missing}; "
                            f"it has {sorted(map(str, dict.keys(grads)))}" + where)
-    return loss, {k: dict.__getitem__(grads, k) for k in _PARAM_SHAPES}
+    return {"loss": loss, **{k: dict.__getitem__(grads, k) for k in _PARAM_SHAPES}}
 
 
-def mlp_forward_backward(student, hidden=False):
-    """Exercise 6: ``mlp_forward_backward(X, y, params) -> (loss, grads)`` (partial credit)."""
-    refs = _references("dlcourse.nn.linear", "dlcourse.nn.activation", "dlcourse.nn.loss",
-                       "dlcourse.nn.container", "dlcourse.nn.module", "dlcourse.functional.losses",
-                       "dlcourse.functional.softmax", "dlcourse.gradcheck")
-    cases = _mlp_cases(hidden)
-    outcomes = []
-    for case in cases:
-        try:
-            result, noise = call_student(student, *case.args, name="mlp_forward_backward", case=case,
-                                         forbidden=refs)
-            loss, grads = _unpack_mlp(result, case)
-        except CheckFailure as failure:
-            outcomes.append((case, failure, None, None, ()))
-            continue
-        outcomes.append((case, None, loss, grads, noise))
-    if all(failure is not None for _, failure, *_ in outcomes):
-        raise outcomes[0][1]
+def _network_parts(answers, unpack, reference, what, parts, note):
+    """The graded parts of a network exercise: ``parts`` is ``[(label, points, keys, hint)]``
+    with ``keys(case)`` the values a part compares, ``unpack(result, case)`` gives
+    ``{key: value}``, ``what(key)`` names a value and ``note`` is added to every failure."""
+    unpacked = []
+    for case, failure, result, noise in answers:
+        if failure is None:
+            try:
+                result = unpack(result, case)
+            except CheckFailure as wrong:
+                failure = wrong
+        unpacked.append((case, failure, result, noise))
+    if all(failure is not None for _, failure, *_ in unpacked):
+        raise CheckFailure(f"{unpacked[0][1]}{note}")
 
     def compare(keys, hint):
         def run():
-            for case, failure, loss, grads, noise in outcomes:
+            for case, failure, got, noise in unpacked:
                 if failure is not None:
-                    raise failure
-                exp_loss, exp_grads = _ref_mlp_forward_backward(*case.args)
-                for key in keys:
-                    got = loss if key == "loss" else grads[key]
-                    expected = exp_loss if key == "loss" else exp_grads[key]
-                    what = "the loss" if key == "loss" else f"grads['{key}'] (shape {_PARAM_SHAPES[key]})"
-                    expect_close(got, expected, what + " returned by `mlp_forward_backward`", case,
-                                 rtol=1e-7, atol=1e-10, hint=hint, noise=noise)
+                    raise CheckFailure(f"{failure}{note}")
+                expected = reference(*case.args)
+                for key in keys(case):
+                    try:
+                        expect_close(got[key], expected[key], what(key), case, rtol=1e-7, atol=1e-10,
+                                     hint=hint, noise=noise)
+                    except CheckFailure as wrong:
+                        raise CheckFailure(f"{wrong}{note}") from None
         return run
 
-    return graded_parts([
-        Part("the loss (forward pass)", 1, compare(
-            ["loss"], "a1 = X @ W1.T + b1, h1 = sigmoid(a1), a2 = h1 @ W2.T + b2, then the mean over samples of "
-                      "-log softmax(a2)[label] (computed stably)")),
-        Part("output layer: W2 and b2", 1, compare(
-            ["W2", "b2"], "delta2 = (softmax(a2) - one_hot(y)) / N; dW2 = delta2.T @ h1 and db2 = delta2.sum(axis=0)")),
-        Part("hidden layer: W1 and b1", 2, compare(
-            ["W1", "b1"], "delta1 = (delta2 @ W2) * sigma'(a1), with sigma'(a1) = h1 (1 - h1) at the hidden "
-                          "pre-activation; dW1 = delta1.T @ X and db1 = delta1.sum(axis=0)")),
-    ])
+    return graded_parts([Part(label, points, compare(keys, hint)) for label, points, keys, hint in parts])
+
+
+def mlp_forward_backward(student, student_ce=None, hidden=False):
+    """Exercise 5: ``mlp_forward_backward(X, y, params) -> (loss, grads)`` (partial credit).
+
+    ``student_ce`` is the student's chapter-3 ``softmax_cross_entropy`` (which the exercise
+    builds on): when it is wrong, a failure says that it may be the cause."""
+    refs = _references(*_NETWORK_REFS)
+    note = _earlier_note(student_ce, refs)
+    answers = _answers(student, _mlp_cases(hidden), "mlp_forward_backward", refs)
+
+    def reference(*args):
+        loss, grads = _ref_mlp_forward_backward(*args)
+        return {"loss": loss, **grads}
+
+    def what(key):
+        return "the loss" if key == "loss" else f"grads['{key}'] (shape {_PARAM_SHAPES[key]})"
+
+    return _network_parts(answers, _unpack_mlp, reference, lambda k: what(k) + " returned by `mlp_forward_backward`", [
+        ("the loss (forward pass)", 1, lambda case: ["loss"],
+         "a1 = X @ W1.T + b1, h1 = sigmoid(a1), a2 = h1 @ W2.T + b2, then the mean over samples of "
+         "-log softmax(a2)[label] (computed stably)"),
+        ("output layer: W2 and b2", 1, lambda case: ["W2", "b2"],
+         "delta2 = (softmax(a2) - one_hot(y)) / N; dW2 = delta2.T @ h1 and db2 = delta2.sum(axis=0)"),
+        ("hidden layer: W1 and b1", 2, lambda case: ["W1", "b1"],
+         "delta1 = (delta2 @ W2) * sigma'(a1), with sigma'(a1) = h1 (1 - h1) at the hidden "
+         "pre-activation; dW1 = delta1.T @ X and db1 = delta1.sum(axis=0)"),
+    ], note)
+
+
+# -- exercise 6: a network of any depth ------------------------------------------------------------
+
+
+def deep_case(rng, sizes=None, activation=None, n=None, scale=1.0, label=None):
+    """A random batch (X, y), layer sizes ``[n_0, ..., n_L]`` and activation of a deep network."""
+    if sizes is None:
+        sizes = [int(v) for v in rng.integers(1, 6, size=int(rng.integers(2, 6)))]
+        sizes[-1] = max(sizes[-1], 2)
+    activation = activation or str(rng.choice(["sigmoid", "tanh", "relu"]))
+    n = int(rng.integers(1, 8)) if n is None else n
+    weights = [rng.normal(scale=scale / np.sqrt(fan_in), size=(fan_out, fan_in))
+               for fan_in, fan_out in zip(sizes[:-1], sizes[1:])]
+    biases = [rng.normal(scale=0.5 * scale, size=fan_out) for fan_out in sizes[1:]]
+    return Case((rng.normal(size=(n, sizes[0])), rng.integers(0, sizes[-1], size=n), weights, biases, activation),
+                label=label or f"sizes {sizes}, {activation}, N={n}")
+
+
+def _deep_cases(hidden):
+    rng = np.random.default_rng(62)
+    xor = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    cases = [
+        Case((xor, np.array([0, 1, 1, 0]), [np.array([[20.0, 20.0], [-20.0, -20.0]]),
+                                              np.array([[-10.0, -10.0], [10.0, 10.0]])],
+              [np.array([-10.0, 30.0]), np.array([10.0, -10.0])], "sigmoid"),
+             label="exercise 5's XOR network: 2 layers, sigmoid"),
+        deep_case(rng, [3, 4, 3], "tanh", n=5),
+        deep_case(rng, [2, 5, 4, 3, 2], "relu", n=6, label="four layers, relu"),
+        deep_case(rng, [4, 3], "sigmoid", n=3, label="one layer: no hidden layer (softmax regression)"),
+        deep_case(rng, [2, 3, 3, 3, 3, 3, 2], "sigmoid", n=4, label="six layers, sigmoid"),
+        deep_case(rng, [3, 2, 4], "relu", n=1, label="a single sample, relu"),
+    ]
+    cases += [deep_case(rng) for _ in range(3)]
+    if hidden:
+        cases += hidden_part("deep_forward_backward")
+    return cases
+
+
+def _deep_unpack(result, case):
+    layers = len(case.args[2])
+    where = f"\n  input: {case.describe()}"
+    if not isinstance(result, (tuple, list)) or len(result) != 3:
+        raise CheckFailure("`deep_forward_backward` should return 3 values (loss, d_weights, d_biases), got "
+                           f"{type(result).__name__}" + where)
+    loss, d_weights, d_biases = result
+    for what, grads in (("d_weights", d_weights), ("d_biases", d_biases)):
+        if not isinstance(grads, (list, tuple)) or len(grads) != layers:
+            size = f"{len(grads)} entries" if isinstance(grads, (list, tuple)) else type(grads).__name__
+            raise CheckFailure(f"`{what}` returned by `deep_forward_backward` should be a list of {layers} "
+                               f"arrays (one per layer, in the order of `weights`), got {size}" + where)
+    found = {"loss": loss}
+    for layer in range(layers):
+        found[("W", layer)], found[("b", layer)] = d_weights[layer], d_biases[layer]
+    return found
+
+
+def _ref_deep_values(*args):
+    loss, d_weights, d_biases = _ref_deep_forward_backward(*args)
+    found = {"loss": loss}
+    for layer, (dW, db) in enumerate(zip(d_weights, d_biases)):
+        found[("W", layer)], found[("b", layer)] = dW, db
+    return found
+
+
+def _last(case):
+    return len(case.args[2]) - 1
+
+
+def deep_forward_backward(student, student_ce=None, hidden=False):
+    """Exercise 6: ``deep_forward_backward(X, y, weights, biases, activation)
+    -> (loss, d_weights, d_biases)`` for any number of layers (partial credit).
+
+    ``student_ce`` is the student's chapter-3 ``softmax_cross_entropy``, as in exercise 5."""
+    refs = _references(*_NETWORK_REFS) + tuple(
+        library_functions("dlcourse.functional.activations", keep=_backward_only))
+    note = _earlier_note(student_ce, refs)
+    answers = _answers(student, _deep_cases(hidden), "deep_forward_backward", refs)
+
+    def what(key):
+        if key == "loss":
+            return "the loss returned by `deep_forward_backward`"
+        kind, layer = key
+        return f"{'d_weights' if kind == 'W' else 'd_biases'}[{layer}] returned by `deep_forward_backward`"
+
+    return _network_parts(answers, _deep_unpack, _ref_deep_values, what, [
+        ("the loss (forward pass)", 1, lambda case: ["loss"],
+         "h = X; for every layer but the last: a = h @ W.T + b, h = g(a) with the `activation` named; "
+         "the last layer gives the logits h @ W.T + b, and the loss is their mean softmax cross-entropy"),
+        ("the last layer's gradients", 1, lambda case: [("W", _last(case)), ("b", _last(case))],
+         "delta = (softmax(logits) - one_hot(y)) / N; d_weights[-1] = delta.T @ h and d_biases[-1] = "
+         "delta.sum(axis=0), with h the input of the last layer (the last hidden activation, or X)"),
+        ("the hidden layers' gradients", 2,
+         lambda case: [(kind, layer) for layer in range(_last(case)) for kind in ("W", "b")],
+         "going backwards, dh = delta @ W (the weights of the layer above), then delta = dh * g'(a) at "
+         "THIS layer's pre-activation a (keep every a and h of the forward pass in a list); then "
+         "d_weights[l] = delta.T @ (the layer's input) and d_biases[l] = delta.sum(axis=0); g' is the "
+         "`activation`'s: sigmoid h (1 - h), tanh 1 - h^2, relu 1 where a > 0"),
+    ], note)
 
 
 # -- exercise 7: a tower from two sigmoids ------------------------------------------------------------

@@ -11,7 +11,9 @@ from dlcourse.checks.ch05 import (
     _cube_sum,
     _exp_sum,
     _tanh_layer,
-    logit_case,
+    deep_case,
+    elementwise_case,
+    max_case,
     mlp_case,
     random_layer,
 )
@@ -44,21 +46,29 @@ def linear_layer(rng):
     return [random_layer(rng, *shape) for shape in ((1, 1, 1), (20, 7, 9), (8, 5, 5))]
 
 
-def sigmoid_backward(rng):
-    return [
-        Case((np.full(6, -3.0), np.array([-800.0, -711.0, -708.0, 708.0, 711.0, 800.0])),
-             label="pre-activations where exp(-a) or exp(a) overflows"),
-        Case((np.linspace(-2, 2, 24).reshape(2, 3, 4), np.linspace(-30, 30, 24).reshape(2, 3, 4)),
-             label="a 3-D batch of pre-activations"),
-    ] + random_cases(rng, 3, lambda r: (r.normal(size=(3, 4)), r.normal(scale=30, size=(3, 4))))
-
-
-def softmax_cross_entropy(rng):
-    return [
-        Case((np.array([[-800.0, 800.0]]), np.array([0])), label="logits -800 and 800: loss 1600"),
-        Case((np.full((3, 5), -1e4), np.array([0, 4, 2])), label="very negative equal logits"),
-        Case((np.array([[0.3, -0.3]]), np.array([1])), label="two classes, logits 0.3 and -0.3"),
-    ] + random_cases(rng, 4, lambda r: logit_case(r, scale=300.0))
+def backward_table(rng):
+    overflowing = np.array([-800.0, -711.0, -708.0, 708.0, 711.0, 800.0])
+    return {
+        "sigmoid_backward": [
+            Case((np.full(6, -3.0), overflowing), label="pre-activations where exp(-a) or exp(a) overflows"),
+            Case((np.linspace(-2, 2, 24).reshape(2, 3, 4), np.linspace(-30, 30, 24).reshape(2, 3, 4)),
+                 label="a 3-D batch of pre-activations"),
+        ] + random_cases(rng, 3, lambda r: elementwise_case(r, scale=30.0)),
+        "tanh_backward": [
+            Case((np.full(6, 0.5), overflowing), label="pre-activations where exp(a) overflows"),
+            Case((np.linspace(-1, 1, 12).reshape(3, 4), np.linspace(-3, 3, 12).reshape(3, 4)),
+                 label="a (3, 4) batch around 0"),
+        ] + random_cases(rng, 3, lambda r: elementwise_case(r, scale=3.0)),
+        "relu_backward": [
+            Case((np.arange(1.0, 7.0).reshape(2, 3), np.array([[0.0, -0.0, 1e-300], [-1e-300, 5.0, 0.0]])),
+                 label="zeros of both signs and the tiniest numbers"),
+        ] + random_cases(rng, 3, elementwise_case),
+        "max_backward": [
+            Case((np.array([1.5, -2.0, 0.25]), np.array([[5.0, 5.0, 5.0], [-1.0, -1.0, -2.0], [0.0, 3.0, 3.0]])),
+                 label="rows of equal entries: the first largest only"),
+            Case((np.array([-4.0]), np.array([[1e-9, 0.0, -1e-9, 2e-9]])), label="almost equal inputs"),
+        ] + random_cases(rng, 3, max_case),
+    }
 
 
 def mlp_forward_backward(rng):
@@ -66,6 +76,14 @@ def mlp_forward_backward(rng):
         mlp_case(rng, scale=8.0, label="large weights: saturated units and large logits"),
         mlp_case(rng, n=40, d=5, h=16, c=6, label="a bigger batch: N=40, D=5, H=16, C=6"),
     ] + [mlp_case(rng) for _ in range(4)]
+
+
+def deep_forward_backward(rng):
+    return [
+        deep_case(rng, [3, 8, 8, 8, 8, 8, 8, 8, 3], "sigmoid", n=10, label="eight layers of sigmoids"),
+        deep_case(rng, [4, 6, 6, 2], "relu", n=12, scale=4.0, label="large relu weights"),
+        deep_case(rng, [2, 5, 5, 4], "tanh", n=7, scale=5.0, label="saturated tanh units"),
+    ] + [deep_case(rng) for _ in range(3)]
 
 
 def tower(rng):
