@@ -11,6 +11,7 @@ from their source for the command list.
 import argparse
 import ast
 import importlib
+import os
 import pkgutil
 import sys
 from pathlib import Path
@@ -69,8 +70,17 @@ def build_parser(selected=None):
     return parser
 
 
+def _find_installed_programs():
+    """Put this interpreter's scripts folder on PATH: nbgrader runs ``alembic`` from there
+    when it opens a gradebook, and ``.venv/bin/dlcourse`` may be run without activating."""
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
+    _find_installed_programs()
     selected = next((word for word in argv if not word.startswith("-")), None)
     parser = build_parser(selected)
     args = parser.parse_args(argv)

@@ -1,5 +1,6 @@
 """The ``dlcourse`` entry point: every verb is listed, has --help, and only its own module loads."""
 
+import os
 import subprocess
 import sys
 
@@ -52,3 +53,19 @@ def test_listing_the_commands_does_not_import_nbgrader():
             "print('nbgrader' in sys.modules, 'dlcourse.grading.pipeline' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split()[-2:] == ["False", "False"]
+
+
+def test_the_installed_command_grades_without_its_folder_on_path(tmp_path):
+    """`.venv/bin/dlcourse autograde` run without activating the environment: nbgrader's
+    gradebook runs `alembic`, which lives beside the interpreter, not on the user's PATH."""
+    from dlcourse.grading import toy
+    from dlcourse.grading.release import release
+
+    root = toy.make_course(tmp_path)
+    release(root, [toy.CHAPTER])
+    env = {key: value for key, value in os.environ.items() if key != "VIRTUAL_ENV"}
+    env["PATH"] = "/usr/bin:/bin"
+    done = subprocess.run([sys.executable, "-m", "dlcourse", "autograde", toy.CHAPTER, "--quiet"],
+                          cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "alembic" not in done.stderr
