@@ -812,3 +812,23 @@ def test_new_hidden_cases_of_every_seed_are_well_posed(seed, capsys):
         if "tie" not in case.label:
             z = np.sort((x @ W.T + b).reshape(len(x), -1, k), axis=2)
             assert k == 1 or np.min(z[..., -1] - z[..., -2]) > 1e-9
+
+
+# -- exercise 1 grades both pairs, a point each -----------------------------------------------------
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_relu_and_sigmoid_full_marks(hidden, capsys):
+    assert repr(ch02.relu_and_sigmoid(relu, relu_grad, sigmoid, sigmoid_grad, hidden=hidden)) == "2"
+    assert float(ch02.relu_and_sigmoid(relu_other, relu_grad_other, sigmoid_other, sigmoid_grad_other,
+                                       hidden=hidden)) == 2.0
+
+
+def test_relu_and_sigmoid_one_wrong_pair_keeps_the_other_point(capsys):
+    assert float(ch02.relu_and_sigmoid(relu, relu_grad, sigmoid, lambda x: sigmoid(x) ** 2)) == 1.0
+    assert "s (1 - s)" in capsys.readouterr().out
+    assert float(ch02.relu_and_sigmoid(relu, lambda x: (np.asarray(x) < 0).astype(float), sigmoid, sigmoid_grad)) == 1.0
+
+
+def test_relu_and_sigmoid_stub_fails():
+    _fails(ch02.relu_and_sigmoid, _stub, _stub, _stub, _stub, fragments=("not implemented yet",))

@@ -1,6 +1,6 @@
 """Checks for chapter 1, *Neurons*: the McCulloch–Pitts unit, the perceptron
-and its learning rule, the margin and Novikoff's mistake bound, the XOR network
-and the network of 2^n perceptrons.
+and its learning rule, the margin and Novikoff's mistake bound, the pocket
+algorithm, the XOR network and the network of 2^n perceptrons.
 
 Every check takes the student's function and ``hidden=False``; the hidden
 variant (run by the grader) adds the instructor's cases from
@@ -295,7 +295,7 @@ def mistake_bound(student, hidden=False):
                         "R = max_i ||x~_i||); the bound is (R / gamma)^2, or inf when gamma <= 0")
 
 
-# -- exercise 6: the two-layer XOR network --------------------------------------------
+# -- exercise 7: the two-layer XOR network --------------------------------------------
 
 
 def _unpack_network(result, name, n_in, n_hidden=None):
@@ -319,7 +319,7 @@ def _network_output(W, b, v, c, X):
 
 
 def xor_network(student, hidden=False):
-    """Exercise 6: ``xor_weights() -> (W, b, v, c)`` for a 2-2-1 network of perceptrons.
+    """Exercise 7: ``xor_weights() -> (W, b, v, c)`` for a 2-2-1 network of perceptrons.
 
     The four inputs are the whole domain, so the hidden variant runs the same test."""
     result, _ = call_student(student, name="xor_weights", forbidden=_references())
@@ -335,11 +335,11 @@ def xor_network(student, hidden=False):
     print("\u2713 xor_weights: the network computes XOR\n" + rows)
 
 
-# -- exercise 7: any boolean function with 2^n hidden perceptrons -----------------------
+# -- exercise 8: any boolean function with 2^n hidden perceptrons -----------------------
 
 
 def boolean_network(student, hidden=False):
-    """Exercise 7: ``boolean_network(truth) -> (W, b, v, c)``; inputs are ±1.
+    """Exercise 8: ``boolean_network(truth) -> (W, b, v, c)``; inputs are ±1.
 
     The hidden part gives ``{"sizes", "rounds", "rng"}``: the input counts, the random
     tables per count and the generator they are drawn from."""

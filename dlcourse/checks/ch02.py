@@ -46,6 +46,7 @@ __all__ = [
     "random_layer",
     "random_logits",
     "relu",
+    "relu_and_sigmoid",
     "sigmoid",
     "softmax",
     "softplus",
@@ -218,11 +219,11 @@ def _hidden_functions(exercise, hidden):
     return hidden_part(exercise) if hidden else {}
 
 
-# -- exercise 1: ReLU -------------------------------------------------------------------------
+# -- exercise 1, first pair: ReLU ------------------------------------------------------------
 
 
 def relu(student_relu, student_relu_grad, hidden=False):
-    """Exercise 1: ``relu(x)`` and ``relu_grad(x)``."""
+    """Exercise 1, first pair: ``relu(x)`` and ``relu_grad(x)``."""
     refs, more = _activation_references(), _hidden_functions("relu", hidden)
     _check_pair(student_relu, _ref_relu, "relu", _elementwise_cases(20, more.get("relu", ())),
                 "relu(x) = max(0, x) elementwise; keep the shape of x (np.maximum, not max)", refs)
@@ -231,11 +232,11 @@ def relu(student_relu, student_relu_grad, hidden=False):
                 "the slope is 1 where x > 0 and 0 where x < 0, an array of the same shape as x", refs)
 
 
-# -- exercise 2: sigmoid ----------------------------------------------------------------------
+# -- exercise 1, second pair: sigmoid ----------------------------------------------------------
 
 
 def sigmoid(student_sigmoid, student_sigmoid_grad, hidden=False):
-    """Exercise 2: ``sigmoid(x)`` and ``sigmoid_grad(x)``."""
+    """Exercise 1, second pair: ``sigmoid(x)`` and ``sigmoid_grad(x)``."""
     refs, more = _activation_references(), _hidden_functions("sigmoid", hidden)
     _check_pair(student_sigmoid, _ref_sigmoid, "sigmoid", _elementwise_cases(22, more.get("sigmoid", ())),
                 "sigmoid(x) = 1 / (1 + exp(-x)); for very negative x, exp(-x) overflows: use "
@@ -246,7 +247,15 @@ def sigmoid(student_sigmoid, student_sigmoid_grad, hidden=False):
                 "gives inf / inf = nan for very negative x", refs)
 
 
-# -- exercise 3: ELU and SELU ------------------------------------------------------------------
+def relu_and_sigmoid(student_relu, student_relu_grad, student_sigmoid, student_sigmoid_grad, hidden=False):
+    """Exercise 1: both pairs, a point each (partial credit): :func:`relu`, then :func:`sigmoid`."""
+    return graded_parts([
+        Part("ReLU and its derivative", 1, lambda: relu(student_relu, student_relu_grad, hidden=hidden)),
+        Part("sigmoid and its derivative", 1, lambda: sigmoid(student_sigmoid, student_sigmoid_grad, hidden=hidden)),
+    ])
+
+
+# -- exercise 2: ELU and SELU ------------------------------------------------------------------
 
 
 def with_alpha(cases, rng):
@@ -260,7 +269,7 @@ def with_alpha(cases, rng):
 
 
 def elu_selu(student_elu, student_elu_grad, student_selu, hidden=False):
-    """Exercise 3: ``elu(x, alpha=1.0)``, ``elu_grad(x, alpha=1.0)``, ``selu(x)`` (partial credit).
+    """Exercise 2: ``elu(x, alpha=1.0)``, ``elu_grad(x, alpha=1.0)``, ``selu(x)`` (partial credit).
 
     The hidden part gives ``{"elu", "elu_grad", "selu"}``: the cases added to each, the
     ELU ones already with their alphas."""
@@ -284,11 +293,11 @@ def elu_selu(student_elu, student_elu_grad, student_selu, hidden=False):
     return graded_parts([Part("ELU and its derivative", 1, elu_part), Part("SELU", 1, selu_part)])
 
 
-# -- exercise 4: softplus ----------------------------------------------------------------------
+# -- exercise 3: softplus ----------------------------------------------------------------------
 
 
 def softplus(student_softplus, student_softplus_grad, hidden=False):
-    """Exercise 4: a softplus that never overflows, and its derivative."""
+    """Exercise 3: a softplus that never overflows, and its derivative."""
     refs, more = _activation_references(), _hidden_functions("softplus", hidden)
     _check_pair(student_softplus, _ref_softplus, "softplus", _elementwise_cases(27, more.get("softplus", ())),
                 "log(1 + e^x) overflows for large x: write it as max(x, 0) + log1p(exp(-|x|))", refs)
@@ -298,7 +307,7 @@ def softplus(student_softplus, student_softplus_grad, hidden=False):
                 "for large x", refs)
 
 
-# -- exercise 5: softmax ------------------------------------------------------------------------
+# -- exercise 4: softmax ------------------------------------------------------------------------
 
 
 def random_logits(rng):
@@ -307,7 +316,7 @@ def random_logits(rng):
 
 
 def softmax(student, hidden=False):
-    """Exercise 5: ``softmax(x, axis=-1)``, numerically stable."""
+    """Exercise 4: ``softmax(x, axis=-1)``, numerically stable."""
     cases = [
         Case((np.array([1.0, 2.0, 3.0]),), label="[1, 2, 3]"),
         Case((np.array([0.0, 0.0, 0.0, 0.0]),), label="all equal"),
@@ -326,7 +335,7 @@ def softmax(student, hidden=False):
                         "then divide by the sum along the same axis (keepdims=True again)")
 
 
-# -- exercise 6: the product of derivatives through depth ---------------------------------------
+# -- exercise 5: the product of derivatives through depth ---------------------------------------
 
 
 def _sig(a):
@@ -381,7 +390,7 @@ def random_chain(rng):
 
 
 def chain_gradient(student, hidden=False):
-    """Exercise 6: ``chain_gradient(x, w, f, f_grad)`` returns dh_l/dx for l = 1..L, shape (L, m)."""
+    """Exercise 5: ``chain_gradient(x, w, f, f_grad)`` returns dh_l/dx for l = 1..L, shape (L, m)."""
     cases = [
         Case((np.array([0.0]), np.ones(5), *_CHAIN_ACTIVATIONS["sigmoid"]),
              label="sigmoid, w = 1 through 5 layers, x = 0"),
@@ -434,7 +443,7 @@ def dead_units(student, hidden=False):
                            f"{np.asarray(got).dtype}")
 
 
-# -- the signal through a deep random stack -------------------------------------------------------
+# -- exercise 6: the signal through a deep random stack ----------------------------------------
 
 
 # The activations the check hands to the student's function: written here on their own, since
@@ -531,7 +540,7 @@ def _signal_hint(case, got, index):
 
 
 def signal_through_depth(student, hidden=False):
-    """Exercise 7: ``signal_through_depth(f, f_grad, rng, depth=30, width=128, batch=200, gain=1.0)
+    """Exercise 6: ``signal_through_depth(f, f_grad, rng, depth=30, width=128, batch=200, gain=1.0)
     -> (means, stds, delta_rms)``, each of shape (depth,)."""
     def case(name, seed, label, **settings):
         return Case((*_DEPTH_ACTIVATIONS[name], np.random.default_rng(seed)), settings, label=label)
@@ -563,7 +572,7 @@ def signal_through_depth(student, hidden=False):
     print(f"\u2713 signal_through_depth: all {len(cases)} cases pass")
 
 
-# -- a maxout layer, forward and backward -------------------------------------------------------
+# -- exercise 8: a maxout layer, forward and backward -----------------------------------------
 
 
 def random_maxout_case(rng):
@@ -599,7 +608,7 @@ def _maxout_cases(seed, more=()):
 
 
 def maxout(student_forward, student_backward, hidden=False):
-    """Exercise 9: ``maxout_forward(x, W, b, num_pieces)`` and
+    """Exercise 8: ``maxout_forward(x, W, b, num_pieces)`` and
     ``maxout_backward(grad_out, x, W, b, num_pieces) -> (dx, dW, db)`` (partial credit).
 
     The hidden part gives a list of backward cases; the forward check drops their grad_out."""
