@@ -607,3 +607,215 @@ def test_mistake_bound_hidden_cases_are_well_posed(seed, capsys):
     for case in separable:  # labels come from w_star, so it separates them with a positive margin
         gamma, R, bound = ch01._ref_mistake_bound(*case.args)
         assert 0 < gamma <= R and np.isfinite(bound)
+
+
+# -- exercise 6: the pocket algorithm ---------------------------------------------------------------
+
+
+def pocket_solution(X, y, w_init, lr=1.0, epochs=10):
+    X_tilde = np.column_stack([np.ones(len(X)), X])
+
+    def errors_of(w):
+        return int(np.sum((X_tilde @ w >= 0).astype(int) != y))
+
+    w = np.array(w_init, dtype=float)
+    pocket, best = w.copy(), errors_of(w)
+    history = np.zeros(epochs, dtype=int)
+    for epoch in range(epochs):
+        for x_tilde, target in zip(X_tilde, y):
+            y_hat = 1 if x_tilde @ w >= 0 else 0
+            if y_hat != target:
+                w = w + lr * (target - y_hat) * x_tilde
+                if errors_of(w) < best:
+                    pocket, best = w.copy(), errors_of(w)
+        history[epoch] = best
+    return pocket, history
+
+
+def pocket_reusing_earlier_exercises(X, y, w_init, lr=1.0, epochs=10):
+    # the student's own perceptron_predict and perceptron_update, and a list for the history
+    w = np.array(w_init, dtype=float)
+    pocket, best, history = w, int(np.sum(predict_solution(X, w) != y)), []
+    for _ in range(epochs):
+        for xi, yi in zip(X, y):
+            new = update_solution(w, xi, yi, lr)
+            if not np.array_equal(new, w):
+                w = new
+                wrong = int(np.sum(predict_solution(X, w) != y))
+                if wrong < best:
+                    pocket, best = w, wrong
+        history.append(best)
+    return pocket, history
+
+
+def pocket_loop(X, y, w_init, lr=1.0, epochs=10):
+    # plain Python lists and loops throughout
+    rows = [[1.0, *map(float, x)] for x in X]
+    labels = [int(t) for t in y]
+
+    def fires(w, row):
+        return int(sum(a * b for a, b in zip(w, row)) >= 0)
+
+    def wrong(w):
+        return sum(fires(w, row) != t for row, t in zip(rows, labels))
+
+    w = [float(v) for v in w_init]
+    pocket, best, history = list(w), wrong(w), []
+    for _ in range(epochs):
+        for row, t in zip(rows, labels):
+            out = fires(w, row)
+            if out != t:
+                w = [a + lr * (t - out) * b for a, b in zip(w, row)]
+                if wrong(w) < best:
+                    pocket, best = list(w), wrong(w)
+        history.append(best)
+    return np.array(pocket), np.array(history)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("student", [pocket_solution, pocket_reusing_earlier_exercises, pocket_loop])
+def test_pocket_correct_styles_score_full_marks(student, hidden, capsys):
+    score = ch01.pocket_perceptron(student, hidden=hidden)
+    assert float(score) == 3.0 and repr(score) == "3"
+
+
+def test_pocket_reference_agrees_with_the_plain_rule_on_separable_data():
+    # once the rule separates the data the pocket holds those weights: E = 0
+    X = ch01.truth_inputs(2)
+    for y in ([0, 0, 0, 1], [0, 1, 1, 1], [1, 1, 1, 0]):
+        w_rule, _ = ch01._ref_train_perceptron(X, np.array(y), np.zeros(3), 1.0, 10)
+        w_pocket, errors = ch01._ref_pocket_perceptron(X, np.array(y), np.zeros(3), epochs=10)
+        np.testing.assert_array_equal(w_pocket, w_rule)
+        assert errors[-1] == 0
+
+
+def test_pocket_on_xor_keeps_only_what_the_rule_visits():
+    # from w = 0 the rule cycles through weights with two errors each: the pocket keeps w = 0;
+    # from another start it meets a weight vector with one error, the best a perceptron can do
+    X, y = ch01.truth_inputs(2), np.array([0, 1, 1, 0])
+    w, errors = ch01._ref_pocket_perceptron(X, y, np.zeros(3), epochs=10)
+    np.testing.assert_array_equal(w, np.zeros(3))
+    assert np.all(errors == 2)
+    w, errors = ch01._ref_pocket_perceptron(X, y, np.array([0.1, 0.2, -0.3]), lr=0.3, epochs=10)
+    assert errors[-1] == 1 and np.all(np.diff(errors) <= 0)
+    assert int(np.sum(ch01._ref_perceptron_predict(X, w) != y)) == 1
+
+
+def test_pocket_stub_and_reference_fail():
+    _fails(ch01.pocket_perceptron, _stub, "not implemented yet")
+    _fails(ch01.pocket_perceptron, lambda X, y, w, lr=1.0, epochs=10: ch01._ref_pocket_perceptron(X, y, w, lr, epochs),
+           "reference implementation")
+
+
+def _pocket_score(student, capsys):
+    """The points and the printed report (or the failure's message when no part passes)."""
+    try:
+        score = float(ch01.pocket_perceptron(student))
+    except CheckFailure as failure:
+        return 0.0, capsys.readouterr().out + str(failure)
+    return score, capsys.readouterr().out
+
+
+def test_pocket_returning_the_last_weights_keeps_only_the_error_history(capsys):
+    def last_weights(X, y, w_init, lr=1.0, epochs=10):
+        w_last, _ = train_solution(X, y, w_init, lr, epochs)
+        return w_last, pocket_solution(X, y, w_init, lr, epochs)[1]
+
+    score, out = _pocket_score(last_weights, capsys)
+    assert score == 1.0 and "weights after the last update" in out
+
+
+def test_pocket_replacing_on_ties_fails_with_its_hint(capsys):
+    def on_ties(X, y, w_init, lr=1.0, epochs=10):
+        return ch01._pocket(X, y, w_init, lr, epochs, ties=True)
+
+    score, out = _pocket_score(on_ties, capsys)
+    assert score < 3.0 and "strictly fewer" in out
+
+
+def test_pocket_without_w_init_in_it_fails_with_its_hint(capsys):
+    def empty_pocket(X, y, w_init, lr=1.0, epochs=10):
+        X_tilde = np.column_stack([np.ones(len(X)), X])
+        w = np.array(w_init, dtype=float)
+        pocket, best = w.copy(), np.inf  # w_init is never counted
+        history = np.zeros(epochs, dtype=int)
+        for epoch in range(epochs):
+            for x_tilde, target in zip(X_tilde, y):
+                y_hat = int(x_tilde @ w >= 0)
+                if y_hat != target:
+                    w = w + lr * (target - y_hat) * x_tilde
+                    wrong = int(np.sum((X_tilde @ w >= 0) != y))
+                    if wrong < best:
+                        pocket, best = w.copy(), wrong
+            history[epoch] = best if np.isfinite(best) else int(np.sum((X_tilde @ w >= 0) != y))
+        return pocket, history
+
+    score, out = _pocket_score(empty_pocket, capsys)
+    assert score < 3.0 and "XOR from the OR weights" in out and "starts out holding w_init" in out
+
+
+def test_pocket_looking_once_per_epoch_fails_with_its_hint(capsys):
+    def per_epoch(X, y, w_init, lr=1.0, epochs=10):
+        w, best_w = np.array(w_init, dtype=float), np.array(w_init, dtype=float)
+        best = int(np.sum(predict_solution(X, w) != y))
+        history = []
+        for _ in range(epochs):
+            w, _ = train_solution(X, y, w, lr, 1)
+            wrong = int(np.sum(predict_solution(X, w) != y))
+            if wrong < best:
+                best_w, best = w.copy(), wrong
+            history.append(best)
+        return best_w, np.array(history)
+
+    with pytest.raises(CheckFailure) as failure:
+        ch01.pocket_perceptron(per_epoch)
+    assert "after every update, not once per epoch" in str(failure.value)
+
+
+def test_pocket_reporting_the_mistakes_per_epoch_loses_that_point(capsys):
+    def mistakes(X, y, w_init, lr=1.0, epochs=10):
+        return pocket_solution(X, y, w_init, lr, epochs)[0], train_solution(X, y, w_init, lr, epochs)[1]
+
+    score, out = _pocket_score(mistakes, capsys)
+    assert score == 2.0 and "mistakes made during each epoch" in out
+
+
+def test_pocket_changing_w_init_in_place_fails_and_names_it():
+    def in_place(X, y, w_init, lr=1.0, epochs=10):
+        w_init += 0.0 * w_init + 1e-3  # a stray update of the caller's array
+        return pocket_solution(X, y, w_init - 1e-3, lr, epochs)
+
+    _fails(ch01.pocket_perceptron, in_place, "changed its argument `w_init` in place")
+
+
+def test_pocket_returning_one_value_fails():
+    _fails(ch01.pocket_perceptron, lambda X, y, w, lr=1.0, epochs=10: pocket_solution(X, y, w, lr, epochs)[0],
+           "should return 2 values")
+
+
+def test_pocket_is_judged_by_the_grader_with_partial_credit():
+    source = "from dlcourse.checks import ch01\nch01.pocket_perceptron(pocket_perceptron, hidden=True)"
+
+    def last_weights(X, y, w_init, lr=1.0, epochs=10):
+        return train_solution(X, y, w_init, lr, epochs)[0], pocket_solution(X, y, w_init, lr, epochs)[1]
+
+    verdict = judged_outside(source, {"pocket_perceptron": last_weights}, points=3,
+                             answers_from={"pocket_perceptron": pocket_solution}, hidden_path=HIDDEN, seed=5)
+    assert verdict.points == 1, verdict.message
+    honest = judged_outside(source, {"pocket_perceptron": pocket_loop}, points=3,
+                            answers_from={"pocket_perceptron": pocket_solution}, hidden_path=HIDDEN, seed=5)
+    assert honest.points == 3, honest.message
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_pocket_hidden_cases_are_well_posed(seed, capsys):
+    with core.hidden_source(HIDDEN, seed):
+        cases = core.hidden("pocket_perceptron")
+        assert float(ch01.pocket_perceptron(pocket_solution, hidden=True)) == 3.0
+    for case in cases:  # a data set, 0/1 labels and a start of matching shapes; the pocket never gets worse
+        X, y, w_init = case.args
+        assert len(X) == len(y) and w_init.shape == (X.shape[1] + 1,)
+        assert set(np.unique(y)) <= {0, 1}
+        w, errors = ch01._ref_pocket_perceptron(*case.args, **case.kwargs)
+        assert np.all(np.diff(errors) <= 0)
+        assert errors[-1] == int(np.sum(ch01._ref_perceptron_predict(X, w) != y))

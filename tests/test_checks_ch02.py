@@ -12,7 +12,7 @@ import torch
 from dlcourse.checks import ch02, core
 from dlcourse.checks.core import CheckFailure
 from tests.check_tools import fails as _fails
-from tests.check_tools import hidden_case_texts, leaked_hidden_texts
+from tests.check_tools import hidden_case_texts, judged_outside, leaked_hidden_texts
 from tests.check_tools import stub as _stub
 from tests.conftest import ROOT
 
@@ -485,3 +485,350 @@ def softmax_in_place(x, axis=-1):
 def test_changing_the_callers_array_fails_and_names_it():
     _fails(ch02.relu, relu_in_place, relu_grad, fragments=("changed its argument `x` in place",))
     _fails(ch02.softmax, softmax_in_place, fragments=("changed its argument `x` in place",))
+
+
+# -- exercise 7: the signal through a deep random stack --------------------------------------------
+
+
+def signal(f, f_grad, rng, depth=30, width=128, batch=200, gain=1.0):
+    h = rng.standard_normal((batch, width))
+    weights = [rng.standard_normal((width, width)) * gain / np.sqrt(width) for _ in range(depth)]
+    grad = rng.standard_normal((batch, width))
+    pre, means, stds = [], np.zeros(depth), np.zeros(depth)
+    for layer, W in enumerate(weights):
+        pre.append(h @ W)
+        h = f(pre[-1])
+        means[layer], stds[layer] = h.mean(), h.std()
+    delta_rms = np.zeros(depth)
+    for layer in reversed(range(depth)):
+        delta = grad * f_grad(pre[layer])
+        delta_rms[layer] = np.sqrt(np.mean(delta ** 2))
+        grad = delta @ weights[layer].T
+    return means, stds, delta_rms
+
+
+def signal_one_draw(f, f_grad, rng, depth=30, width=128, batch=200, gain=1.0):
+    # all weights in one draw (the same stream), statistics collected in lists, rms by a norm
+    h = rng.standard_normal((batch, width))
+    W = rng.normal(0.0, gain / np.sqrt(width), size=(depth, width, width))
+    upstream = rng.standard_normal((batch, width))
+    activations, pre = [h], []
+    for W_l in W:
+        pre.append(np.einsum("bi,ij->bj", activations[-1], W_l))
+        activations.append(f(pre[-1]))
+    means = [a.mean() for a in activations[1:]]
+    stds = [np.sqrt(np.mean((a - a.mean()) ** 2)) for a in activations[1:]]
+    rms = []
+    for W_l, a in zip(W[::-1], pre[::-1]):
+        delta = upstream * f_grad(a)
+        rms.append(np.linalg.norm(delta) / np.sqrt(delta.size))
+        upstream = np.dot(delta, W_l.T)
+    return np.array(means), np.array(stds), np.array(rms[::-1])
+
+
+def signal_autograd_style(f, f_grad, rng, depth=30, width=128, batch=200, gain=1.0):
+    # forward with a cache per layer, then a backward loop over the cache
+    x = rng.standard_normal((batch, width))
+    layers = [rng.standard_normal((width, width)) * (gain / width ** 0.5) for _ in range(depth)]
+    g = rng.standard_normal((batch, width))
+    cache, stats = [], []
+    for W in layers:
+        a = x @ W
+        x = f(a)
+        cache.append((W, a))
+        stats.append((x.mean(), x.std()))
+    out = []
+    while cache:
+        W, a = cache.pop()
+        d = g * f_grad(a)
+        out.insert(0, float(np.sqrt((d * d).mean())))
+        g = d @ W.T
+    means, stds = zip(*stats)
+    return means, stds, out
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("student", [signal, signal_one_draw, signal_autograd_style])
+def test_signal_correct_styles_pass(student, hidden, capsys):
+    ch02.signal_through_depth(student, hidden=hidden)
+    assert "\u2713 signal_through_depth" in capsys.readouterr().out
+
+
+def test_signal_reference_backward_matches_torch_autograd():
+    rng = np.random.default_rng(4)
+    f, f_grad = ch02._DEPTH_ACTIVATIONS["tanh"]
+    means, stds, delta_rms = ch02._ref_signal_through_depth(f, f_grad, rng, depth=5, width=7, batch=3, gain=1.3)
+    gen = np.random.default_rng(4)
+    h0 = torch.tensor(gen.standard_normal((3, 7)), requires_grad=True)
+    weights = [torch.tensor(gen.standard_normal((7, 7)) * 1.3 / np.sqrt(7)) for _ in range(5)]
+    upstream = torch.tensor(gen.standard_normal((3, 7)))
+    h, pre = h0, []
+    for W in weights:
+        a = h @ W
+        a.retain_grad()
+        pre.append(a)
+        h = torch.tanh(a)
+    (h * upstream).sum().backward()  # dL/dH_L = upstream
+    np.testing.assert_allclose(delta_rms, [a.grad.pow(2).mean().sqrt().item() for a in pre], rtol=1e-12)
+    hs = [torch.tanh(a).detach() for a in pre]
+    np.testing.assert_allclose(means, [t.mean().item() for t in hs], rtol=1e-12)
+    np.testing.assert_allclose(stds, [t.std(correction=0).item() for t in hs], rtol=1e-12)
+
+
+def test_signal_selu_keeps_mean_zero_and_variance_one_through_thirty_layers():
+    # the self-normalising property the notes promise, measured on the chapter's defaults
+    means, stds, delta_rms = ch02._ref_signal_through_depth(*ch02._DEPTH_ACTIVATIONS["selu"], np.random.default_rng(0))
+    assert np.all(np.abs(means) < 0.1) and np.all(np.abs(stds - 1) < 0.1)
+    _, relu_stds, _ = ch02._ref_signal_through_depth(*ch02._DEPTH_ACTIVATIONS["relu"], np.random.default_rng(0))
+    assert relu_stds[-1] < 1e-3 * relu_stds[0]  # ReLU with gain 1 halves the signal's square each layer
+    _, _, sigmoid_delta = ch02._ref_signal_through_depth(*ch02._DEPTH_ACTIVATIONS["sigmoid"], np.random.default_rng(0))
+    assert sigmoid_delta[0] < 1e-12 * sigmoid_delta[-1]
+
+
+def _signal_slip(slip):
+    def student(f, f_grad, rng, depth=30, width=128, batch=200, gain=1.0):
+        return ch02._signal(f, f_grad, rng, depth, width, batch, gain, slip=slip)
+    return student
+
+
+@pytest.mark.parametrize("slip, fragment", [
+    ("ddof", "ddof = 0"),
+    ("pre_activation", "not of the pre-activations"),
+    ("scale", "not gain / width"),
+    ("upstream_first", "in the order the spec gives"),
+    ("grad_at_output", "not at h_l = f(a_l)"),
+    ("no_transpose", "delta_l @ W_l.T"),
+])
+def test_signal_typical_slips_fail_with_their_own_hint(slip, fragment):
+    _fails(ch02.signal_through_depth, _signal_slip(slip), fragments=(fragment, "input:", "expected"))
+
+
+def test_signal_off_by_one_layer_fails():
+    def with_input_layer(f, f_grad, rng, depth=30, width=128, batch=200, gain=1.0):
+        means, stds, delta_rms = signal(f, f_grad, rng, depth, width, batch, gain)
+        return np.append(0.0, means), np.append(1.0, stds), np.append(delta_rms, 1.0)
+
+    _fails(ch02.signal_through_depth, with_input_layer, fragments=("wrong shape",))
+
+
+def test_signal_stub_library_and_reference_fail():
+    _fails(ch02.signal_through_depth, _stub, fragments=("not implemented yet",))
+    _fails(ch02.signal_through_depth, lambda *a, **k: ch02._ref_signal_through_depth(*a, **k),
+           fragments=("reference implementation",))
+
+    def with_library_activation(f, f_grad, rng, **settings):
+        import dlcourse.functional as F
+        return signal(lambda a: F.relu(a), f_grad, rng, **settings)
+
+    _fails(ch02.signal_through_depth, with_library_activation, fragments=("dlcourse.functional.activations.relu",))
+
+
+def test_signal_is_judged_by_the_grader():
+    source = "from dlcourse.checks import ch02\nch02.signal_through_depth(signal_through_depth, hidden=True)"
+    verdict = judged_outside(source, {"signal_through_depth": signal_one_draw},
+                             answers_from={"signal_through_depth": signal}, hidden_path=HIDDEN, seed=4)
+    assert verdict.points == 1, verdict.message
+    wrong = judged_outside(source, {"signal_through_depth": _signal_slip("no_transpose")},
+                           answers_from={"signal_through_depth": signal}, hidden_path=HIDDEN, seed=4)
+    assert wrong.points == 0 and "W_l.T" in wrong.message
+
+
+# -- exercise 9: a maxout layer ----------------------------------------------------------------------
+
+
+def maxout_forward(x, W, b, num_pieces):
+    z = x @ W.T + b
+    return z.reshape(len(z), -1, num_pieces).max(axis=2)
+
+
+def maxout_backward(grad_out, x, W, b, num_pieces):
+    z = (x @ W.T + b).reshape(len(x), -1, num_pieces)
+    dz = np.zeros_like(z)
+    np.put_along_axis(dz, z.argmax(axis=2)[..., None], grad_out[..., None], axis=2)
+    dz = dz.reshape(len(x), -1)
+    return dz @ W, dz.T @ x, dz.sum(axis=0)
+
+
+def maxout_forward_loop(x, W, b, num_pieces):
+    units = len(b) // num_pieces
+    out = np.empty((len(x), units))
+    for j in range(units):
+        rows = slice(j * num_pieces, (j + 1) * num_pieces)
+        out[:, j] = np.max(x @ W[rows].T + b[rows], axis=1)
+    return out
+
+
+def maxout_backward_mask(grad_out, x, W, b, num_pieces):
+    # a one-hot mask of the winners built with np.eye, and einsum for the sums
+    m, units = grad_out.shape
+    z = (np.einsum("mn,cn->mc", x, W) + b).reshape(m, units, num_pieces)
+    winners = np.eye(num_pieces, dtype=bool)[z.argmax(axis=-1)]
+    dz = (winners * grad_out[..., None]).reshape(m, units * num_pieces)
+    return np.einsum("mc,cn->mn", dz, W), np.einsum("mc,mn->cn", dz, x), np.einsum("mc->c", dz)
+
+
+def maxout_backward_loop(grad_out, x, W, b, num_pieces):
+    dx, dW, db = np.zeros_like(x), np.zeros_like(W), np.zeros_like(b)
+    z = x @ W.T + b
+    for i in range(len(x)):
+        for j in range(grad_out.shape[1]):
+            k = j * num_pieces + int(np.argmax(z[i, j * num_pieces:(j + 1) * num_pieces]))
+            dx[i] += grad_out[i, j] * W[k]
+            dW[k] += grad_out[i, j] * x[i]
+            db[k] += grad_out[i, j]
+    return dx, dW, db
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+@pytest.mark.parametrize("forward, backward", [(maxout_forward, maxout_backward),
+                                               (maxout_forward_loop, maxout_backward_mask),
+                                               (maxout_forward, maxout_backward_loop)])
+def test_maxout_correct_styles_score_full_marks(forward, backward, hidden, capsys):
+    score = ch02.maxout(forward, backward, hidden=hidden)
+    assert float(score) == 3.0 and repr(score) == "3"
+
+
+def test_maxout_references_match_the_library_and_torch_autograd():
+    import dlcourse.functional as F
+
+    rng = np.random.default_rng(8)
+    x, W, b, grad_out = rng.normal(size=(5, 3)), rng.normal(size=(8, 3)), rng.normal(size=8), rng.normal(size=(5, 2))
+    out = ch02._ref_maxout_forward(x, W, b, 4)
+    np.testing.assert_allclose(out, F.maxout(x @ W.T + b, 4), rtol=1e-14)
+    dx, dW, db = ch02._ref_maxout_backward(grad_out, x, W, b, 4)
+    tx, tW, tb = (torch.tensor(v, requires_grad=True) for v in (x, W, b))
+    t_out = (tx @ tW.T + tb).reshape(5, 2, 4).amax(dim=2)
+    (t_out * torch.tensor(grad_out)).sum().backward()
+    np.testing.assert_allclose(out, t_out.detach().numpy(), rtol=1e-14)
+    for ours, theirs in ((dx, tx), (dW, tW), (db, tb)):
+        np.testing.assert_allclose(ours, theirs.grad.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(dW, F.maxout_backward(grad_out, x @ W.T + b, 4).T @ x, rtol=1e-12)
+
+
+def test_maxout_forward_with_strided_pieces_fails():
+    def strided(x, W, b, num_pieces):
+        z = x @ W.T + b
+        return z.reshape(len(z), num_pieces, -1).max(axis=1)
+
+    score_message = _maxout_outcome(strided, maxout_backward)
+    assert score_message[0] == 2.0 and "consecutive columns" in score_message[1]
+
+
+def _maxout_outcome(forward, backward):
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            score = float(ch02.maxout(forward, backward))
+        except CheckFailure as failure:
+            return 0.0, str(failure)
+    return score, out.getvalue()
+
+
+def test_maxout_forward_without_the_bias_fails():
+    score, message = _maxout_outcome(lambda x, W, b, k: maxout_forward(x, W, np.zeros_like(b), k), maxout_backward)
+    assert score == 2.0 and "x @ W.T + b" in message
+
+
+def test_maxout_backward_spreading_the_gradient_over_every_piece_fails():
+    def to_every_piece(grad_out, x, W, b, num_pieces):
+        dz = np.repeat(grad_out, num_pieces, axis=1)
+        return dz @ W, dz.T @ x, dz.sum(axis=0)
+
+    score, message = _maxout_outcome(maxout_forward, to_every_piece)
+    assert score == 1.0 and "winning piece" in message and "ReLU as a maxout" in message
+
+
+def test_maxout_backward_giving_every_tied_piece_the_gradient_fails():
+    def all_tied(grad_out, x, W, b, num_pieces):
+        z = (x @ W.T + b).reshape(len(x), -1, num_pieces)
+        dz = (z == z.max(axis=2, keepdims=True)) * grad_out[..., None]
+        dz = dz.reshape(len(x), -1)
+        return dz @ W, dz.T @ x, dz.sum(axis=0)
+
+    score, message = _maxout_outcome(maxout_forward, all_tied)
+    assert score == 1.0 and "at x = 0 both tie" in message and "first on a tie" in message
+
+
+def test_maxout_backward_with_transposed_weight_gradient_fails():
+    def transposed(grad_out, x, W, b, num_pieces):
+        dx, dW, db = maxout_backward(grad_out, x, W, b, num_pieces)
+        return dx, dW.T, db
+
+    score, message = _maxout_outcome(maxout_forward, transposed)
+    assert score == 1.0 and "wrong shape" in message and "same shape as W" in message
+
+
+def test_maxout_backward_without_summing_the_batch_fails():
+    def per_sample_bias(grad_out, x, W, b, num_pieces):
+        dx, dW, _ = maxout_backward(grad_out, x, W, b, num_pieces)
+        z = (x @ W.T + b).reshape(len(x), -1, num_pieces)
+        dz = np.zeros_like(z)
+        np.put_along_axis(dz, z.argmax(axis=2)[..., None], grad_out[..., None], axis=2)
+        return dx, dW, dz.reshape(len(x), -1)
+
+    score, message = _maxout_outcome(maxout_forward, per_sample_bias)
+    assert score == 1.0 and "summed over the batch" in message
+
+
+def test_maxout_stub_reference_and_library_fail():
+    import dlcourse.functional as F
+    from dlcourse import nn
+
+    _fails(ch02.maxout, _stub, _stub, fragments=("not implemented yet",))
+    _fails(ch02.maxout, lambda x, W, b, k: F.maxout(x @ W.T + b, k), lambda *a: ch02._ref_maxout_backward(*a),
+           fragments=("reference implementation",))
+    _fails(ch02.maxout, lambda x, W, b, k: nn.Maxout(k)(x @ W.T + b), _stub, fragments=("reference implementation",))
+
+    def via_linear(x, W, b, k):
+        layer = nn.Linear(W.shape[1], W.shape[0])
+        layer.weight.data, layer.bias.data = W, b
+        return maxout_forward(x, W, b, k) + 0 * layer(x)[:, ::k]
+
+    _fails(ch02.maxout, via_linear, _stub, fragments=("reference implementation",))
+
+
+def test_maxout_changing_grad_out_in_place_fails_and_names_it():
+    def in_place(grad_out, x, W, b, num_pieces):
+        result = maxout_backward(grad_out, x, W, b, num_pieces)
+        grad_out *= 0
+        return result
+
+    score, message = _maxout_outcome(maxout_forward, in_place)
+    assert score == 1.0 and "changed its argument `grad_out` in place" in message
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_new_hidden_cases_of_every_seed_are_well_posed(seed, capsys):
+    with core.hidden_source(HIDDEN, seed):
+        ch02.signal_through_depth(signal, hidden=True)
+        assert float(ch02.maxout(maxout_forward, maxout_backward, hidden=True)) == 3.0
+        maxout_cases = core.hidden("maxout")
+    for case in maxout_cases:  # shapes agree, and random pieces never tie (a tie is a labelled case)
+        grad_out, x, W, b, k = case.args
+        assert W.shape == (len(b), x.shape[1]) and len(b) % k == 0 and grad_out.shape == (len(x), len(b) // k)
+        if "tie" not in case.label:
+            z = np.sort((x @ W.T + b).reshape(len(x), -1, k), axis=2)
+            assert k == 1 or np.min(z[..., -1] - z[..., -2]) > 1e-9
+
+
+# -- exercise 1 grades both pairs, a point each -----------------------------------------------------
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_relu_and_sigmoid_full_marks(hidden, capsys):
+    assert repr(ch02.relu_and_sigmoid(relu, relu_grad, sigmoid, sigmoid_grad, hidden=hidden)) == "2"
+    assert float(ch02.relu_and_sigmoid(relu_other, relu_grad_other, sigmoid_other, sigmoid_grad_other,
+                                       hidden=hidden)) == 2.0
+
+
+def test_relu_and_sigmoid_one_wrong_pair_keeps_the_other_point(capsys):
+    assert float(ch02.relu_and_sigmoid(relu, relu_grad, sigmoid, lambda x: sigmoid(x) ** 2)) == 1.0
+    assert "s (1 - s)" in capsys.readouterr().out
+    assert float(ch02.relu_and_sigmoid(relu, lambda x: (np.asarray(x) < 0).astype(float), sigmoid, sigmoid_grad)) == 1.0
+
+
+def test_relu_and_sigmoid_stub_fails():
+    _fails(ch02.relu_and_sigmoid, _stub, _stub, _stub, _stub, fragments=("not implemented yet",))

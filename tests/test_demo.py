@@ -16,17 +16,17 @@ from tests.course_tools import ROOT
 
 pytestmark = pytest.mark.slow
 
-# student -> (status, points out of 12, or None where only "less than full marks" is certain)
+# student -> (status, points out of 15, or None where only "less than full marks" is certain)
 EXPECTED = {
-    "ada": ("graded", 12),        # the reference solution
-    "alan": ("graded", 12),       # a correct answer in another style
-    "margaret": ("graded", 12),   # correct, but deleted a test cell (restored)
-    "barbara": ("graded", 5),     # left the three hardest exercises unfinished
-    "grace": ("graded", 11),      # one wrong update rule
-    "frances": ("graded", 11),    # one exercise delegates to the library
+    "ada": ("graded", 15),        # the reference solution
+    "alan": ("graded", 15),       # a correct answer in another style
+    "margaret": ("graded", 15),   # correct, but deleted a test cell (restored)
+    "barbara": ("graded", 8),     # left three of the hardest exercises unfinished
+    "grace": ("graded", 14),      # one wrong update rule
+    "frances": ("graded", 14),    # one exercise delegates to the library
     "edsger": ("graded", 0),      # handed in the untouched release
-    "guido": ("graded", 11),      # reads the solutions from disk (hidden from it): that cell fails
-    "linus": ("graded", 11),      # patches the checks: only its own kernel, so its wrong answer fails
+    "guido": ("graded", 14),      # reads the solutions from disk (hidden from it): that cell fails
+    "linus": ("graded", 14),      # patches the checks: only its own kernel, so its wrong answer fails
     "donald": ("timeout", None),  # an endless loop
     "ken": ("memory", None),      # allocates 16 GB
     "dennis": ("crashed", None),  # os._exit in a solution cell
@@ -65,9 +65,9 @@ def test_demo_grades_every_sample_student_and_exits_zero(demo):
         got_status, score, line = rows[student]
         earned, total = (float(x) for x in score.split("/"))
         assert got_status == status, line
-        assert total == 12, line
+        assert total == 15, line
         if points is None:
-            assert earned < 12, line
+            assert earned < 15, line
         else:
             assert earned == points, line
 
@@ -103,7 +103,7 @@ def test_copies_of_the_reference_are_flagged_and_independent_work_is_not(demo):
     root, done = demo
     flags = _flags(root)
     long_exercises = ("mcculloch_pitts", "perceptron_update", "train_perceptron", "mistake_bound",
-                      "xor_weights", "boolean_network")
+                      "pocket_perceptron", "xor_weights", "boolean_network")
     assert sorted(flags["ada"]) == sorted(f"review: {ex} {COPIED_REFERENCE}" for ex in long_exercises)
     # the answers written in a style of their own are not flagged
     assert not any("perceptron_predict" in f for f in flags["alan"] + flags["frances"])
@@ -117,7 +117,7 @@ def test_demo_writes_feedback_grades_and_report_away_from_the_real_gradebook(dem
     with open(demo_course / "autograde" / "grades.csv", newline="") as handle:
         grades = {row["student"]: row for row in csv.DictReader(handle)}
     assert sorted(grades) == sorted(EXPECTED)
-    assert float(grades["ada"]["total"]) == 12 and float(grades["edsger"]["total"]) == 0
+    assert float(grades["ada"]["total"]) == 15 and float(grades["edsger"]["total"]) == 0
     pages = sorted((demo_course / "autograde" / "feedback").glob("*/ch01-neurons/*.html"))
     assert len(pages) == len(EXPECTED)
     for page in pages:

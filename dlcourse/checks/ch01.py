@@ -1,6 +1,6 @@
 """Checks for chapter 1, *Neurons*: the McCulloch–Pitts unit, the perceptron
-and its learning rule, the margin and Novikoff's mistake bound, the XOR network
-and the network of 2^n perceptrons.
+and its learning rule, the margin and Novikoff's mistake bound, the pocket
+algorithm, the XOR network and the network of 2^n perceptrons.
 
 Every check takes the student's function and ``hidden=False``; the hidden
 variant (run by the grader) adds the instructor's cases from
@@ -14,6 +14,10 @@ the notes' conventions:
 * Learning rule: w <- w + lr * (y - y_hat) * [1, x].
 * Mistake bound: gamma = min_i s_i w*.x~_i / ||w*||, R = max_i ||x~_i||, at most
   (R / gamma)^2 mistakes from w = 0, with s_i = 2 y_i - 1 and x~_i = [1, x_i].
+* Pocket algorithm (Gallant 1990): the learning rule as above, and after every update the
+  new weights' training errors E(w) = #{i : [w.x~_i >= 0] != y_i}; the pocket keeps the
+  weights with the fewest errors seen so far (w_init counted first, replaced only when
+  strictly better).
 """
 
 import itertools
@@ -26,6 +30,7 @@ from dlcourse.checks.core import (
     Part,
     call_student,
     check_function,
+    expect_close,
     expect_equal,
     graded_parts,
     hidden as hidden_part,
@@ -35,10 +40,12 @@ from dlcourse.checks.core import (
 
 __all__ = [
     "boolean_network",
+    "noisy_case",
     "mcculloch_pitts",
     "mistake_bound",
     "perceptron_predict",
     "perceptron_update",
+    "pocket_perceptron",
     "train_perceptron",
     "xor_network",
 ]
@@ -87,12 +94,46 @@ def _ref_mistake_bound(X, y, w_star):
     return gamma, radius, (radius / gamma) ** 2 if gamma > 0 else np.inf
 
 
+def _ref_pocket_perceptron(X, y, w_init, lr=1.0, epochs=10):
+    return _pocket(X, y, w_init, lr, epochs)
+
+
+def _pocket(X, y, w_init, lr, epochs, ties=False, start_empty=False, once_per_epoch=False):
+    """The pocket algorithm; the flags give the typical slips (a failure's hint names the one
+    the student's answer matches): pocketing on ties, not counting w_init, looking only at the
+    end of each epoch."""
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    X_tilde = np.column_stack([np.ones(len(X)), X])
+
+    def training_errors(w):
+        return int(np.sum((X_tilde @ w >= 0).astype(np.int64) != y))
+
+    def better(errors, best):
+        return errors <= best if ties else errors < best
+
+    w = np.array(w_init, dtype=np.float64)
+    pocket, best = w.copy(), (np.inf if start_empty else training_errors(w))
+    history = np.zeros(epochs, dtype=np.int64)
+    for epoch in range(epochs):
+        for x_tilde, target in zip(X_tilde, y):
+            y_hat = float(x_tilde @ w >= 0)
+            if y_hat != target:
+                w = w + lr * (target - y_hat) * x_tilde
+                if not once_per_epoch and better(training_errors(w), best):
+                    pocket, best = w.copy(), training_errors(w)
+        if once_per_epoch and better(training_errors(w), best):
+            pocket, best = w.copy(), training_errors(w)
+        history[epoch] = best if np.isfinite(best) else training_errors(pocket)
+    return pocket, history
+
+
 def _references():
     """The functions a student must not call: these references, plus every
     function of the library's ``dlcourse.neurons`` (the reference
     implementation of this chapter)."""
     return (_ref_mcculloch_pitts, _ref_perceptron_predict, _ref_perceptron_update,
-            _ref_train_perceptron, _ref_mistake_bound, *library_functions("dlcourse.neurons"))
+            _ref_train_perceptron, _ref_mistake_bound, _ref_pocket_perceptron,
+            *library_functions("dlcourse.neurons"))
 
 
 def truth_inputs(n, low=0):
@@ -254,7 +295,7 @@ def mistake_bound(student, hidden=False):
                         "R = max_i ||x~_i||); the bound is (R / gamma)^2, or inf when gamma <= 0")
 
 
-# -- exercise 6: the two-layer XOR network --------------------------------------------
+# -- exercise 7: the two-layer XOR network --------------------------------------------
 
 
 def _unpack_network(result, name, n_in, n_hidden=None):
@@ -278,7 +319,7 @@ def _network_output(W, b, v, c, X):
 
 
 def xor_network(student, hidden=False):
-    """Exercise 6: ``xor_weights() -> (W, b, v, c)`` for a 2-2-1 network of perceptrons.
+    """Exercise 7: ``xor_weights() -> (W, b, v, c)`` for a 2-2-1 network of perceptrons.
 
     The four inputs are the whole domain, so the hidden variant runs the same test."""
     result, _ = call_student(student, name="xor_weights", forbidden=_references())
@@ -294,11 +335,11 @@ def xor_network(student, hidden=False):
     print("\u2713 xor_weights: the network computes XOR\n" + rows)
 
 
-# -- exercise 7: any boolean function with 2^n hidden perceptrons -----------------------
+# -- exercise 8: any boolean function with 2^n hidden perceptrons -----------------------
 
 
 def boolean_network(student, hidden=False):
-    """Exercise 7: ``boolean_network(truth) -> (W, b, v, c)``; inputs are ±1.
+    """Exercise 8: ``boolean_network(truth) -> (W, b, v, c)``; inputs are ±1.
 
     The hidden part gives ``{"sizes", "rounds", "rng"}``: the input counts, the random
     tables per count and the generator they are drawn from."""
@@ -350,4 +391,118 @@ def boolean_network(student, hidden=False):
         Part("hidden layer: exactly one unit fires per input", 1, hidden_units_fire_once),
         Part("all 16 boolean functions of 2 inputs", 1, all_two_input_functions),
         Part(f"random truth tables with n = {', '.join(map(str, sizes))} inputs", 1, random_tables),
+    ])
+
+
+# -- exercise 6: the pocket algorithm on data no line separates ----------------------------------
+
+
+def noisy_case(rng):
+    """Random data labelled by a random line, with a random fraction of the labels flipped, and a
+    random start, rate and number of epochs."""
+    m, n = int(rng.integers(10, 40)), int(rng.integers(1, 4))
+    X = rng.normal(size=(m, n))
+    y = _ref_perceptron_predict(X, rng.normal(size=n + 1))
+    flipped = rng.random(m) < rng.uniform(0.1, 0.3)
+    return Case((X, np.where(flipped, 1 - y, y), rng.normal(size=n + 1)),
+                {"lr": float(rng.uniform(0.1, 1)), "epochs": int(rng.integers(3, 15))})
+
+
+def _noisy_line(seed, m=30):
+    """A fixed 2-D data set: a line's labels with every fifth one flipped."""
+    X = np.random.default_rng(seed).normal(size=(m, 2))
+    y = _ref_perceptron_predict(X, np.array([0.2, 1.0, -1.0]))
+    y[::5] = 1 - y[::5]
+    return X, y
+
+
+_POCKET_SLIPS = [
+    (dict(ties=True), "the pocket is replaced only when the new weights make strictly fewer errors "
+                      "(<, not <=): on a tie it keeps the older weights"),
+    (dict(start_empty=True), "the pocket starts out holding w_init with its own number of errors; "
+                             "later weights replace it only when they do better"),
+    (dict(once_per_epoch=True), "count the training errors after every update, not once per epoch: "
+                                "a good w met in the middle of an epoch belongs in the pocket"),
+]
+
+
+def _pocket_hint(case, got_w, got_errors, which):
+    """A hint naming the slips the answer matches (several can give the same numbers), if any."""
+    X, y, w_init = case.args
+    lr, epochs = case.kwargs.get("lr", 1.0), case.kwargs.get("epochs", 10)
+    got = (got_w, got_errors)[which]
+    last, mistakes = _ref_train_perceptron(X, y, w_init, lr, epochs)
+    slips = [(last, "these are the weights after the last update; return the pocket's weights, the best "
+                    "ones seen (the learning rule itself never settles on such data)") if which == 0 else
+             (mistakes, "these are the mistakes made during each epoch (train_perceptron's errors); "
+                        "pocket_errors[e] is the number of training samples the pocket's weights get wrong "
+                        "at the end of epoch e")]
+    slips += [(_pocket(X, y, w_init, lr, epochs, **slip)[which], hint) for slip, hint in _POCKET_SLIPS]
+    matching = [hint for wrong, hint in slips if got.shape == wrong.shape and np.allclose(got, wrong)]
+    if matching:
+        return "; or: ".join(matching)
+    return ("after every update, count the samples the new weights misclassify (w.x~ >= 0 fires); "
+            "put a copy in the pocket when that count is below the pocket's") if which == 0 else (
+            "pocket_errors[e] is the pocket's number of misclassified training samples after epoch e: "
+            "an integer array of length `epochs` that never increases")
+
+
+def pocket_perceptron(student, hidden=False):
+    """Exercise 6: ``pocket_perceptron(X, y, w_init, lr=1.0, epochs=10) -> (w_pocket, pocket_errors)``.
+
+    Partial credit: 1 point for the pocket's error history, 2 for the pocket's weights."""
+    table2 = truth_inputs(2)
+    X_noisy, y_noisy = _noisy_line(11)
+    cases = [
+        Case((table2, np.array([0, 1, 1, 0]), np.zeros(3)), {"epochs": 6}, label="XOR from w = 0"),
+        Case((table2, np.array([0, 1, 1, 0]), np.array([-0.5, 1.0, 1.0])), {"epochs": 6},
+             label="XOR from the OR weights [-0.5, 1, 1], already 3 of 4 right"),
+        Case((table2, np.array([0, 0, 0, 1]), np.zeros(3)), {"epochs": 8},
+             label="AND (separable): the pocket ends with no error"),
+        Case((X_noisy, y_noisy, np.zeros(3)), {"lr": 0.5, "epochs": 12},
+             label="30 points of a line, every fifth label flipped, lr = 0.5"),
+        Case((X_noisy, y_noisy, np.array([1.0, -1.0, 0.5])), {"epochs": 1}, label="the same, one epoch"),
+    ]
+    cases += random_cases(12, 3, noisy_case, label="random noisy data")
+    if hidden:
+        cases += hidden_part("pocket_perceptron")
+    refs = _references()
+    answers = {}  # case index -> the student's (w, errors) or the failure it caused: one call per case
+
+    def answer(index):
+        case = cases[index]
+        if index not in answers:
+            try:
+                result, _ = call_student(student, *case.args, name="pocket_perceptron", case=case,
+                                         forbidden=refs, keeps_inputs=True,
+                                         arg_names=("X", "y", "w_init", "lr", "epochs"), **case.kwargs)
+                if not isinstance(result, (tuple, list)) or len(result) != 2:
+                    raise CheckFailure(f"`pocket_perceptron` should return 2 values (w_pocket, pocket_errors), "
+                                       f"got {result!r:.200}\n  input: {case.describe()}")
+                answers[index] = result
+            except CheckFailure as failure:
+                answers[index] = failure
+        if isinstance(answers[index], CheckFailure):
+            raise answers[index]
+        return answers[index]
+
+    def compare(which, what):
+        for index, case in enumerate(cases):
+            got = answer(index)
+            expected = _ref_pocket_perceptron(*case.args, **case.kwargs)[which]
+            try:
+                expect_close(got[which], expected, what, case, rtol=1e-9, atol=1e-12)
+            except CheckFailure as failure:
+                try:
+                    got_w, got_errors = (np.asarray(v, dtype=np.float64) for v in got)
+                    hint = _pocket_hint(case, got_w, got_errors, which)
+                except (TypeError, ValueError):
+                    raise failure from None
+                raise CheckFailure(f"{failure}\n  hint: {hint}") from None
+        print(f"\u2713 {what}: all {len(cases)} cases pass")
+
+    return graded_parts([
+        Part("the pocket's errors after each epoch", 1,
+             lambda: compare(1, "pocket_errors (value 2 returned by `pocket_perceptron`)")),
+        Part("the pocket's weights", 2, lambda: compare(0, "w_pocket (value 1 returned by `pocket_perceptron`)")),
     ])

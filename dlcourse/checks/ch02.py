@@ -1,6 +1,7 @@
 """Checks for chapter 2, *Activation functions*: ReLU, sigmoid, ELU/SELU,
-softplus and their derivatives, a numerically stable softmax, the product of
-derivatives through depth (vanishing gradients) and dead ReLU units.
+softplus and their derivatives, a numerically stable softmax, a maxout layer's
+forward and backward pass, the product of derivatives through depth (vanishing
+gradients), the signal's statistics through a deep random stack, and dead ReLU units.
 
 Every check takes the student's function(s) and ``hidden=False``; the hidden
 variant (run by the grader) adds the instructor's cases from
@@ -11,6 +12,8 @@ passes. At a kink (x = 0 for ReLU and ELU) the derivative does not exist and
 either one-sided value is accepted: the gradient checks avoid x = 0.
 """
 
+import copy
+
 import numpy as np
 
 from dlcourse.checks.core import (
@@ -19,6 +22,7 @@ from dlcourse.checks.core import (
     Part,
     call_student,
     check_function,
+    expect_close,
     graded_parts,
     hidden as hidden_part,
     library_functions,
@@ -31,12 +35,18 @@ __all__ = [
     "chain_gradient",
     "dead_units",
     "chain_activation",
+    "depth_activation",
     "elu_selu",
+    "maxout",
+    "random_maxout_case",
+    "random_signal_case",
+    "signal_through_depth",
     "random_activation_input",
     "random_chain",
     "random_layer",
     "random_logits",
     "relu",
+    "relu_and_sigmoid",
     "sigmoid",
     "softmax",
     "softplus",
@@ -112,13 +122,62 @@ def _ref_dead_units(X, W, b):
     return (pre <= 0).all(axis=0)
 
 
+def _ref_maxout_forward(x, W, b, num_pieces):
+    z = np.asarray(x, dtype=np.float64) @ np.asarray(W, dtype=np.float64).T + b
+    return z.reshape(len(z), -1, num_pieces).max(axis=2)
+
+
+def _ref_maxout_backward(grad_out, x, W, b, num_pieces):
+    x, W = np.asarray(x, dtype=np.float64), np.asarray(W, dtype=np.float64)
+    z = (x @ W.T + b).reshape(len(x), -1, num_pieces)
+    winner = z.argmax(axis=2)[..., None]                     # the first piece on a tie
+    dz = np.zeros_like(z)
+    np.put_along_axis(dz, winner, np.asarray(grad_out, dtype=np.float64)[..., None], axis=2)
+    dz = dz.reshape(len(x), -1)
+    return dz @ W, dz.T @ x, dz.sum(axis=0)
+
+
+def _signal(f, f_grad, rng, depth, width, batch, gain, slip=None):
+    """The deep stack's statistics; ``slip`` gives a typical mistake (for a failure's hint)."""
+    rng = copy.deepcopy(rng)
+    h = rng.standard_normal((batch, width))
+    if slip == "upstream_first":
+        upstream = rng.standard_normal((batch, width))
+    scale = gain / width if slip == "scale" else gain / np.sqrt(width)
+    weights = [rng.standard_normal((width, width)) * scale for _ in range(depth)]
+    if slip != "upstream_first":
+        upstream = rng.standard_normal((batch, width))
+    pre, means, stds = [], np.zeros(depth), np.zeros(depth)
+    for layer, W in enumerate(weights):
+        pre.append(h @ W)
+        h = f(pre[-1])
+        seen = pre[-1] if slip == "pre_activation" else h
+        means[layer], stds[layer] = seen.mean(), seen.std(ddof=1 if slip == "ddof" else 0)
+    delta_rms, grad = np.zeros(depth), upstream
+    for layer in reversed(range(depth)):
+        delta = grad * f_grad(f(pre[layer]) if slip == "grad_at_output" else pre[layer])
+        delta_rms[layer] = np.sqrt(np.mean(delta ** 2))
+        grad = delta @ (weights[layer] if slip == "no_transpose" else weights[layer].T)
+    return means, stds, delta_rms
+
+
+def _ref_signal_through_depth(f, f_grad, rng, depth=30, width=128, batch=200, gain=1.0):
+    return _signal(f, f_grad, rng, depth, width, batch, gain)
+
+
 _OWN = (_ref_relu, _ref_relu_grad, _ref_sigmoid, _ref_sigmoid_grad, _ref_elu, _ref_elu_grad,
-        _ref_selu, _ref_softplus, _ref_softmax, _ref_chain_gradient, _ref_dead_units)
+        _ref_selu, _ref_softplus, _ref_softmax, _ref_chain_gradient, _ref_dead_units,
+        _ref_maxout_forward, _ref_maxout_backward, _ref_signal_through_depth)
 
 
 def _activation_references():
     return tuple(_OWN) + tuple(library_functions(
         "dlcourse.functional.activations", "dlcourse.functional.softmax", "dlcourse.nn.activation"))
+
+
+def _layer_references():
+    """The activations, and the library's layers (a maxout is a Linear layer and a max)."""
+    return _activation_references() + tuple(library_functions("dlcourse.nn.linear", "dlcourse.nn.container"))
 
 
 # -- shared cases for elementwise functions ------------------------------------------------
@@ -160,11 +219,11 @@ def _hidden_functions(exercise, hidden):
     return hidden_part(exercise) if hidden else {}
 
 
-# -- exercise 1: ReLU -------------------------------------------------------------------------
+# -- exercise 1, first pair: ReLU ------------------------------------------------------------
 
 
 def relu(student_relu, student_relu_grad, hidden=False):
-    """Exercise 1: ``relu(x)`` and ``relu_grad(x)``."""
+    """Exercise 1, first pair: ``relu(x)`` and ``relu_grad(x)``."""
     refs, more = _activation_references(), _hidden_functions("relu", hidden)
     _check_pair(student_relu, _ref_relu, "relu", _elementwise_cases(20, more.get("relu", ())),
                 "relu(x) = max(0, x) elementwise; keep the shape of x (np.maximum, not max)", refs)
@@ -173,11 +232,11 @@ def relu(student_relu, student_relu_grad, hidden=False):
                 "the slope is 1 where x > 0 and 0 where x < 0, an array of the same shape as x", refs)
 
 
-# -- exercise 2: sigmoid ----------------------------------------------------------------------
+# -- exercise 1, second pair: sigmoid ----------------------------------------------------------
 
 
 def sigmoid(student_sigmoid, student_sigmoid_grad, hidden=False):
-    """Exercise 2: ``sigmoid(x)`` and ``sigmoid_grad(x)``."""
+    """Exercise 1, second pair: ``sigmoid(x)`` and ``sigmoid_grad(x)``."""
     refs, more = _activation_references(), _hidden_functions("sigmoid", hidden)
     _check_pair(student_sigmoid, _ref_sigmoid, "sigmoid", _elementwise_cases(22, more.get("sigmoid", ())),
                 "sigmoid(x) = 1 / (1 + exp(-x)); for very negative x, exp(-x) overflows: use "
@@ -188,7 +247,15 @@ def sigmoid(student_sigmoid, student_sigmoid_grad, hidden=False):
                 "gives inf / inf = nan for very negative x", refs)
 
 
-# -- exercise 3: ELU and SELU ------------------------------------------------------------------
+def relu_and_sigmoid(student_relu, student_relu_grad, student_sigmoid, student_sigmoid_grad, hidden=False):
+    """Exercise 1: both pairs, a point each (partial credit): :func:`relu`, then :func:`sigmoid`."""
+    return graded_parts([
+        Part("ReLU and its derivative", 1, lambda: relu(student_relu, student_relu_grad, hidden=hidden)),
+        Part("sigmoid and its derivative", 1, lambda: sigmoid(student_sigmoid, student_sigmoid_grad, hidden=hidden)),
+    ])
+
+
+# -- exercise 2: ELU and SELU ------------------------------------------------------------------
 
 
 def with_alpha(cases, rng):
@@ -202,7 +269,7 @@ def with_alpha(cases, rng):
 
 
 def elu_selu(student_elu, student_elu_grad, student_selu, hidden=False):
-    """Exercise 3: ``elu(x, alpha=1.0)``, ``elu_grad(x, alpha=1.0)``, ``selu(x)`` (partial credit).
+    """Exercise 2: ``elu(x, alpha=1.0)``, ``elu_grad(x, alpha=1.0)``, ``selu(x)`` (partial credit).
 
     The hidden part gives ``{"elu", "elu_grad", "selu"}``: the cases added to each, the
     ELU ones already with their alphas."""
@@ -226,11 +293,11 @@ def elu_selu(student_elu, student_elu_grad, student_selu, hidden=False):
     return graded_parts([Part("ELU and its derivative", 1, elu_part), Part("SELU", 1, selu_part)])
 
 
-# -- exercise 4: softplus ----------------------------------------------------------------------
+# -- exercise 3: softplus ----------------------------------------------------------------------
 
 
 def softplus(student_softplus, student_softplus_grad, hidden=False):
-    """Exercise 4: a softplus that never overflows, and its derivative."""
+    """Exercise 3: a softplus that never overflows, and its derivative."""
     refs, more = _activation_references(), _hidden_functions("softplus", hidden)
     _check_pair(student_softplus, _ref_softplus, "softplus", _elementwise_cases(27, more.get("softplus", ())),
                 "log(1 + e^x) overflows for large x: write it as max(x, 0) + log1p(exp(-|x|))", refs)
@@ -240,7 +307,7 @@ def softplus(student_softplus, student_softplus_grad, hidden=False):
                 "for large x", refs)
 
 
-# -- exercise 5: softmax ------------------------------------------------------------------------
+# -- exercise 4: softmax ------------------------------------------------------------------------
 
 
 def random_logits(rng):
@@ -249,7 +316,7 @@ def random_logits(rng):
 
 
 def softmax(student, hidden=False):
-    """Exercise 5: ``softmax(x, axis=-1)``, numerically stable."""
+    """Exercise 4: ``softmax(x, axis=-1)``, numerically stable."""
     cases = [
         Case((np.array([1.0, 2.0, 3.0]),), label="[1, 2, 3]"),
         Case((np.array([0.0, 0.0, 0.0, 0.0]),), label="all equal"),
@@ -268,7 +335,7 @@ def softmax(student, hidden=False):
                         "then divide by the sum along the same axis (keepdims=True again)")
 
 
-# -- exercise 6: the product of derivatives through depth ---------------------------------------
+# -- exercise 5: the product of derivatives through depth ---------------------------------------
 
 
 def _sig(a):
@@ -323,7 +390,7 @@ def random_chain(rng):
 
 
 def chain_gradient(student, hidden=False):
-    """Exercise 6: ``chain_gradient(x, w, f, f_grad)`` returns dh_l/dx for l = 1..L, shape (L, m)."""
+    """Exercise 5: ``chain_gradient(x, w, f, f_grad)`` returns dh_l/dx for l = 1..L, shape (L, m)."""
     cases = [
         Case((np.array([0.0]), np.ones(5), *_CHAIN_ACTIVATIONS["sigmoid"]),
              label="sigmoid, w = 1 through 5 layers, x = 0"),
@@ -374,3 +441,194 @@ def dead_units(student, hidden=False):
     if np.asarray(got).dtype != bool:
         raise CheckFailure(f"`dead_units` should return a boolean array (True = dead), got dtype "
                            f"{np.asarray(got).dtype}")
+
+
+# -- exercise 6: the signal through a deep random stack ----------------------------------------
+
+
+# The activations the check hands to the student's function: written here on their own, since
+# the student's code runs them while every reference above is off limits to it.
+
+
+def _depth_sigmoid(a):
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def _depth_sigmoid_grad(a):
+    e = np.exp(-np.abs(a))
+    return e / (1 + e) ** 2
+
+
+def _depth_tanh(a):
+    return np.tanh(a)
+
+
+def _depth_tanh_grad(a):
+    return 1.0 - np.tanh(a) ** 2
+
+
+def _depth_relu(a):
+    return np.maximum(a, 0.0)
+
+
+def _depth_relu_grad(a):
+    return (a > 0).astype(np.float64)
+
+
+def _depth_selu(a):
+    return SELU_SCALE * np.where(a > 0, a, SELU_ALPHA * np.expm1(np.minimum(a, 0.0)))
+
+
+def _depth_selu_grad(a):
+    return SELU_SCALE * np.where(a > 0, 1.0, SELU_ALPHA * np.exp(np.minimum(a, 0.0)))
+
+
+_DEPTH_ACTIVATIONS = {
+    "sigmoid": (_depth_sigmoid, _depth_sigmoid_grad),
+    "tanh": (_depth_tanh, _depth_tanh_grad),
+    "relu": (_depth_relu, _depth_relu_grad),
+    "selu": (_depth_selu, _depth_selu_grad),
+}
+
+
+def depth_activation(name):
+    """``(f, f_grad)`` of one of the deep stack's activations: sigmoid, tanh, relu, selu."""
+    return _DEPTH_ACTIVATIONS[name]
+
+
+def random_signal_case(rng):
+    """A random activation, stack shape and gain, with a generator of its own."""
+    name = list(_DEPTH_ACTIVATIONS)[int(rng.integers(0, len(_DEPTH_ACTIVATIONS)))]
+    depth, width, batch = int(rng.integers(1, 12)), int(rng.integers(2, 40)), int(rng.integers(2, 50))
+    gain = float(rng.uniform(0.5, 2.0))
+    return Case((*_DEPTH_ACTIVATIONS[name], np.random.default_rng(int(rng.integers(2 ** 32)))),
+                {"depth": depth, "width": width, "batch": batch, "gain": gain},
+                label=f"{name}, depth {depth}, width {width}, batch {batch}, gain {gain:.3f}")
+
+
+_SIGNAL_SLIPS = {
+    "ddof": "np.std with its default ddof = 0 (the population standard deviation), not ddof = 1",
+    "pre_activation": "the statistics are those of the activations h_l = f(a_l), not of the "
+                      "pre-activations a_l",
+    "scale": "each weight is standard normal times gain / sqrt(width) (a standard deviation, "
+             "not gain / width)",
+    "upstream_first": "draw in the order the spec gives: the input batch, then the depth weight "
+                      "matrices, then the upstream gradient",
+    "grad_at_output": "f_grad is evaluated at the pre-activation a_l (kept from the forward pass), "
+                      "not at h_l = f(a_l)",
+    "no_transpose": "the gradient reaching h_(l-1) is delta_l @ W_l.T (transposed: a_l = h_(l-1) @ W_l)",
+}
+_SIGNAL_VALUES = ("means", "stds", "delta_rms")
+
+
+def _signal_hint(case, got, index):
+    """The hint for a wrong value ``index`` of ``got``: the slip it matches, if any."""
+    f, f_grad, rng = case.args
+    settings = dict(depth=30, width=128, batch=200, gain=1.0, **case.kwargs)
+    for slip, hint in _SIGNAL_SLIPS.items():
+        wrong = _signal(f, f_grad, rng, slip=slip, **settings)[index]
+        try:
+            value = np.asarray(got, dtype=np.float64)
+        except (TypeError, ValueError):
+            break
+        if value.shape == wrong.shape and np.allclose(value, wrong, rtol=1e-6, atol=1e-300):
+            return hint
+    return ("means[l-1] and stds[l-1] are h_l.mean() and h_l.std() over the whole batch; delta_rms[l-1] "
+            "is sqrt(mean(delta_l ** 2)) with delta_l = dL/da_l = (dL/dh_l) * f_grad(a_l), going "
+            "backwards from the upstream gradient; each an array of shape (depth,)")
+
+
+def signal_through_depth(student, hidden=False):
+    """Exercise 6: ``signal_through_depth(f, f_grad, rng, depth=30, width=128, batch=200, gain=1.0)
+    -> (means, stds, delta_rms)``, each of shape (depth,)."""
+    def case(name, seed, label, **settings):
+        return Case((*_DEPTH_ACTIVATIONS[name], np.random.default_rng(seed)), settings, label=label)
+
+    cases = [
+        case("selu", 0, "selu, the defaults: depth 30, width 128, batch 200, gain 1"),
+        case("relu", 1, "relu, gain 1: the signal halves its square every layer", depth=12, width=64, batch=50),
+        case("relu", 2, "relu, gain sqrt(2) (He)", depth=12, width=64, batch=50, gain=float(np.sqrt(2))),
+        case("tanh", 3, "tanh, depth 3, width 4, batch 5", depth=3, width=4, batch=5),
+        case("sigmoid", 4, "sigmoid, a single layer", depth=1, width=6, batch=3),
+    ]
+    cases += random_cases(81, 3, random_signal_case)
+    if hidden:
+        cases += hidden_part("signal_through_depth")
+    refs = _activation_references()
+    for case in cases:
+        got, noise = call_student(student, *case.args, name="signal_through_depth", case=case, forbidden=refs,
+                                  arg_names=("f", "f_grad", "rng"), **case.kwargs)
+        expected = _ref_signal_through_depth(*case.args, **case.kwargs)
+        if not isinstance(got, (tuple, list)) or len(got) != 3:
+            raise CheckFailure(f"`signal_through_depth` should return 3 values (means, stds, delta_rms), "
+                               f"got {got!r:.200}\n  input: {case.describe()}")
+        for index, (g, e) in enumerate(zip(got, expected)):
+            what = f"{_SIGNAL_VALUES[index]} (value {index + 1} returned by `signal_through_depth`)"
+            try:
+                expect_close(g, e, what, case, rtol=1e-6, atol=1e-300, noise=noise)
+            except CheckFailure as failure:
+                raise CheckFailure(f"{failure}\n  hint: {_signal_hint(case, g, index)}") from None
+    print(f"\u2713 signal_through_depth: all {len(cases)} cases pass")
+
+
+# -- exercise 8: a maxout layer, forward and backward -----------------------------------------
+
+
+def random_maxout_case(rng):
+    """A random batch, maxout layer (units, pieces, inputs) and upstream gradient."""
+    m, n = int(rng.integers(1, 8)), int(rng.integers(1, 5))
+    units, pieces = int(rng.integers(1, 5)), int(rng.integers(1, 5))
+    x = rng.normal(size=(m, n))
+    W, b = rng.normal(size=(units * pieces, n)), rng.normal(size=units * pieces)
+    return Case((rng.normal(size=(m, units)), x, W, b, pieces), label=f"random layer: {units} units of {pieces} pieces")
+
+
+def _maxout_cases(seed, more=()):
+    """Backward cases ``(grad_out, x, W, b, num_pieces)``; the forward check drops grad_out."""
+    x3 = np.array([[-2.0], [-0.5], [0.0], [1.5]])
+    x_batch = np.array([[1.0, -1.0], [0.5, 2.0], [-1.5, 0.25], [0.0, 0.0]])
+    W_two = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0], [2.0, -1.0], [-0.5, 1.0], [1.0, 1.0]])
+    b_two = np.array([0.0, 0.5, -0.25, 0.1, 0.0, -1.0])
+    cases = [
+        Case((np.ones((4, 1)), x3, np.array([[1.0], [0.0]]), np.zeros(2), 2),
+             label="ReLU as a maxout: max(x, 0), pieces w = [1, 0], b = [0, 0] (at x = 0 both tie: x wins)"),
+        Case((np.array([[1.0], [-2.0], [0.5], [3.0]]), x3, np.array([[1.0], [-1.0]]), np.zeros(2), 2),
+             label="|x| = max(x, -x), with an upstream gradient"),
+        Case((np.arange(8.0).reshape(4, 2) - 3, x_batch, W_two, b_two, 3),
+             label="2 units of 3 pieces: unit 0 takes rows 0-2 of W, unit 1 rows 3-5"),
+        Case((np.array([[1.0, -1.0, 2.0]]), np.array([[0.3, -0.7]]), W_two, b_two, 2),
+             label="3 units of 2 pieces on one sample"),
+        Case((np.array([[2.0], [1.0]]), np.zeros((2, 3)), np.ones((3, 3)), np.zeros(3), 3),
+             label="every piece ties at 0: the first piece wins (as np.argmax)"),
+        Case((np.ones((3, 2)), x_batch[:3], W_two[:2], b_two[:2], 1),
+             label="one piece per unit: a plain linear layer"),
+    ]
+    return cases + random_cases(seed, 3, random_maxout_case) + list(more)
+
+
+def maxout(student_forward, student_backward, hidden=False):
+    """Exercise 8: ``maxout_forward(x, W, b, num_pieces)`` and
+    ``maxout_backward(grad_out, x, W, b, num_pieces) -> (dx, dW, db)`` (partial credit).
+
+    The hidden part gives a list of backward cases; the forward check drops their grad_out."""
+    refs = _layer_references()
+    cases = _maxout_cases(91, hidden_part("maxout") if hidden else ())
+
+    def forward_part():
+        forward_cases = [Case(c.args[1:], label=c.label) for c in cases]
+        check_function(student_forward, _ref_maxout_forward, forward_cases, name="maxout_forward",
+                       forbidden=refs, keeps_inputs=True,
+                       hint="z = x @ W.T + b has units * num_pieces columns; unit j's pieces are the "
+                            "consecutive columns j*k .. j*k + k - 1 (z.reshape(m, units, k)), and its "
+                            "output is their maximum: shape (m, units)")
+
+    def backward_part():
+        check_function(student_backward, _ref_maxout_backward, cases, name="maxout_backward",
+                       forbidden=refs, keeps_inputs=True,
+                       hint="dz (m, units * k) is zero except at each unit's winning piece, which receives "
+                            "that unit's grad_out (only one piece per unit and sample, the first on a tie); "
+                            "then dx = dz @ W (m, n), dW = dz.T @ x (same shape as W), db = dz summed over "
+                            "the batch (same shape as b)")
+
+    return graded_parts([Part("maxout forward", 1, forward_part), Part("maxout backward", 2, backward_part)])

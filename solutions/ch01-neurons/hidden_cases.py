@@ -7,7 +7,7 @@ what the check adds to its visible cases.
 
 import numpy as np
 
-from dlcourse.checks.ch01 import random_update_case, separable_case, separator_case, truth_inputs
+from dlcourse.checks.ch01 import noisy_case, random_update_case, separable_case, separator_case, truth_inputs
 from dlcourse.checks.core import Case, random_cases
 
 
@@ -58,6 +58,17 @@ def mistake_bound(rng):
         Case((truth_inputs(2), np.array([0, 0, 0, 1]), np.array([-2.0, 1.0, 1.0])),
              label="AND with (1, 1) on the line: gamma = 0"),
     ]
+
+
+def pocket_perceptron(rng):
+    table3 = truth_inputs(3)
+    parity3 = table3.sum(axis=1).astype(np.int64) % 2
+    return random_cases(rng, 4, noisy_case, label="hidden noisy data") + [
+        Case((table3, parity3, np.zeros(4)), {"epochs": 10}, label="3-input parity from w = 0"),
+        Case((truth_inputs(2), np.array([1, 0, 0, 1]), np.array([0.25, -0.5, 0.5])), {"lr": 0.5, "epochs": 7},
+             label="XNOR, lr = 0.5"),
+        Case((truth_inputs(2), np.array([1, 1, 1, 0]), np.zeros(3)), {"epochs": 1}, label="NAND from w = 0, a single epoch"),
+    ] + random_cases(rng, 3, noisy_case, label="more hidden noisy data")
 
 
 def boolean_network(rng):

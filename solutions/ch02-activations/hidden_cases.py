@@ -10,10 +10,13 @@ import numpy as np
 
 from dlcourse.checks.ch02 import (
     chain_activation,
+    depth_activation,
     random_activation_input,
     random_chain,
     random_layer,
     random_logits,
+    random_maxout_case,
+    random_signal_case,
     with_alpha,
 )
 from dlcourse.checks.core import Case, random_cases
@@ -74,3 +77,22 @@ def dead_units(rng):
         Case((np.ones((4, 3)), np.array([[1.0, 1.0, -2.0]]), np.array([0.0])),
              label="pre-activation exactly 0 on every sample"),
     ] + random_cases(rng, 5, random_layer, label="more hidden random layers")
+
+
+def signal_through_depth(rng):
+    return random_cases(rng, 4, random_signal_case) + [
+        Case((*depth_activation("tanh"), np.random.default_rng(int(rng.integers(2 ** 32)))),
+             {"depth": 40, "width": 32, "batch": 16, "gain": 1.5}, label="tanh, 40 layers of gain 1.5"),
+        Case((*depth_activation("sigmoid"), np.random.default_rng(int(rng.integers(2 ** 32)))),
+             {"depth": 25, "width": 16, "batch": 8}, label="sigmoid, 25 layers: the gradient vanishes"),
+    ]
+
+
+def maxout(rng):
+    ties = np.zeros((3, 2))
+    return random_cases(rng, 4, random_maxout_case, label="hidden random maxout layer") + [
+        Case((np.array([[1.0, 2.0], [-1.0, 0.5], [3.0, -2.0]]), ties, np.zeros((4, 2)), np.array([0.0, 0.0, 1.0, 1.0]), 2),
+             label="both units tie within their pieces on every sample"),
+        Case((rng.normal(size=(6, 1)), rng.normal(size=(6, 5)), rng.normal(size=(5, 5)), rng.normal(size=5), 5),
+             label="one unit of 5 pieces, 5 inputs"),
+    ] + random_cases(rng, 3, random_maxout_case, label="more hidden random maxout layers")
