@@ -60,7 +60,6 @@ def test_the_installed_command_works_without_its_folder_on_path(tmp_path):
     gradebook is gone: nbgrader creates the gradebook with `alembic`, which lives beside the
     interpreter, not on the user's PATH; the user reads what to do, not a traceback."""
     from dlcourse.grading import toy
-
     from dlcourse.grading.release import release
 
     root = toy.make_course(tmp_path)
