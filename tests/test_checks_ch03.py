@@ -558,3 +558,210 @@ def test_fit_line_and_metrics_accept_a_list_or_an_array_of_the_values(capsys):
 def test_fit_line_with_the_wrong_number_of_values_fails():
     _fails(ch03.fit_line, lambda x, y: np.polyfit(np.asarray(x, dtype=float), np.asarray(y, dtype=float), 2),
            fragments=("should return 2 values (a tuple, a list or a 1-D array of 2)",))
+
+
+# -- exercise 8: softmax regression trained by batch gradient descent --------------------------------
+
+
+@pytest.fixture
+def _one_blas_thread():
+    """The digits' matrices are small: one BLAS thread multiplies them faster than several."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
+def train_softmax(X, y, n_classes, lam, lr, steps):
+    X = np.asarray(X, dtype=float)
+    W, b, history = np.zeros((n_classes, X.shape[1])), np.zeros(n_classes), np.empty(steps)
+    for step in range(steps):
+        loss, G = softmax_cross_entropy(X @ W.T + b, y)
+        history[step] = loss + lam * np.sum(W * W)
+        W, b = W - lr * (G.T @ X + 2 * lam * W), b - lr * G.sum(axis=0)
+    return W, b, history
+
+
+def train_softmax_onehot(X, y, n_classes, lam, lr, steps):
+    # probabilities and one-hot targets written out; W updated in place on its own array
+    onehot = np.eye(n_classes)[y]
+    W, b, history = np.zeros((n_classes, X.shape[1])), np.zeros(n_classes), []
+    for _ in range(steps):
+        V = X @ W.T + b
+        P = np.exp(V - V.max(axis=1, keepdims=True))
+        P /= P.sum(axis=1, keepdims=True)
+        history.append(-np.mean(np.log(np.sum(P * onehot, axis=1))) + lam * (W ** 2).sum())
+        E = (P - onehot) / len(y)
+        W -= lr * (np.einsum("nc,nd->cd", E, X) + 2 * lam * W)
+        b -= lr * E.sum(axis=0)
+    return W, b, np.array(history)
+
+
+def train_softmax_augmented(X, y, n_classes, lam, lr, steps):
+    # the bias as a last column of ones in an augmented weight matrix, left out of the penalty
+    A = np.column_stack([X, np.ones(len(X))])
+    theta = np.zeros((A.shape[1], n_classes))
+    mask = np.ones_like(theta)
+    mask[-1] = 0.0
+    history = []
+    for _ in range(steps):
+        loss, G = softmax_cross_entropy_other(A @ theta, y)
+        history.append(loss + lam * np.sum((theta * mask) ** 2))
+        theta = theta - lr * (A.T @ G + 2 * lam * theta * mask)
+    return theta[:-1].T, theta[-1], history
+
+
+def _train_with(step_change):
+    """``train_softmax`` with one step of the rule replaced by ``step_change(W, b, G, X, lam)``."""
+
+    def trained(X, y, n_classes, lam, lr, steps):
+        W, b, history = np.zeros((n_classes, X.shape[1])), np.zeros(n_classes), []
+        for _ in range(steps):
+            loss, G = softmax_cross_entropy(X @ W.T + b, y)
+            history.append(loss + lam * np.sum(W * W))
+            grad_W, grad_b = step_change(W, b, G, X, lam)
+            W, b = W - lr * grad_W, b - lr * grad_b
+        return W, b, np.array(history)
+
+    return trained
+
+
+def test_train_softmax_correct_styles_score_full_marks(_one_blas_thread, capsys):
+    for f in (train_softmax, train_softmax_onehot, train_softmax_augmented):
+        assert repr(ch03.train_softmax(f, softmax_cross_entropy)) == "4"
+        assert repr(ch03.train_softmax(f, softmax_cross_entropy, hidden=True)) == "4"
+    out = capsys.readouterr().out
+    assert "test accuracy on the chapter's split (450 test images): 0.956" in out
+    assert "the grader's held-out split" in out
+
+
+@pytest.mark.parametrize("mistake, hint", [
+    (lambda W, b, G, X, lam: (G.T @ X, G.sum(axis=0)), "the penalty is missing"),
+    (lambda W, b, G, X, lam: (G.T @ X + lam * W, G.sum(axis=0)), "2 lam W, not lam W"),
+    (lambda W, b, G, X, lam: (G.T @ X + 2 * lam * W, G.sum(axis=0) + 2 * lam * b), "the bias is not penalised"),
+    (lambda W, b, G, X, lam: (len(G) * G.T @ X + 2 * lam * W, len(G) * G.sum(axis=0)), "a MEAN over the batch"),
+])
+def test_train_softmax_typical_update_mistakes_fail_with_their_own_hint(mistake, hint, _one_blas_thread, capsys):
+    score = ch03.train_softmax(_train_with(mistake), softmax_cross_entropy)
+    assert float(score) < 4
+    out = capsys.readouterr().out
+    assert "\u2717 the gradient-descent updates on small problems (0/2)" in out and hint in out
+
+
+def test_train_softmax_history_mistakes_lose_the_update_points_only(_one_blas_thread, capsys):
+    def no_penalty_in_history(X, y, n_classes, lam, lr, steps):
+        W, b, _ = train_softmax(X, y, n_classes, lam, lr, steps)
+        history = [softmax_cross_entropy(X @ Wk.T + bk, y)[0]
+                   for Wk, bk in (train_softmax(X, y, n_classes, lam, lr, k)[:2] for k in range(steps))]
+        return W, b, np.array(history)
+
+    def shifted(X, y, n_classes, lam, lr, steps):
+        # the objective recorded after each update
+        W, b, history = np.zeros((n_classes, X.shape[1])), np.zeros(n_classes), []
+        for _ in range(steps):
+            _, G = softmax_cross_entropy(X @ W.T + b, y)
+            W, b = W - lr * (G.T @ X + 2 * lam * W), b - lr * G.sum(axis=0)
+            history.append(softmax_cross_entropy(X @ W.T + b, y)[0] + lam * np.sum(W * W))
+        return W, b, np.array(history)
+
+    assert float(ch03.train_softmax(shifted, softmax_cross_entropy)) == 2.0
+    assert "BEFORE each update" in capsys.readouterr().out
+    small = ch03.random_softmax_problem(np.random.default_rng(3))
+    W, b, history = no_penalty_in_history(*small)
+    assert np.allclose(history, ch03._ref_train_softmax(*small, history_penalty=False)[2])
+    assert "PLUS lam" in ch03._diagnose_training((W, b, history), core.Case(small), 2)
+
+
+def test_train_softmax_transposed_weights_are_named(_one_blas_thread, capsys):
+    def transposed(X, y, n_classes, lam, lr, steps):
+        W, b, history = train_softmax(X, y, n_classes, lam, lr, steps)
+        return W.T, b, history
+
+    with pytest.raises(CheckFailure) as failure:
+        ch03.train_softmax(transposed, softmax_cross_entropy)
+    message = str(failure.value)
+    assert "nn.Linear's layout" in message and "shape (10, 64)" in message
+
+
+def test_train_softmax_says_when_the_failure_comes_from_exercise_7(_one_blas_thread, capsys):
+    def broken_softmax_cross_entropy(logits, labels):
+        loss, grad = softmax_cross_entropy(logits, labels)
+        return loss, grad * len(labels)          # exercise 7's gradient not averaged
+
+    def built_on_it(X, y, n_classes, lam, lr, steps):
+        W, b, history = np.zeros((n_classes, X.shape[1])), np.zeros(n_classes), []
+        for _ in range(steps):
+            loss, G = broken_softmax_cross_entropy(X @ W.T + b, y)
+            history.append(loss + lam * np.sum(W * W))
+            W, b = W - lr * (G.T @ X + 2 * lam * W), b - lr * G.sum(axis=0)
+        return W, b, np.array(history)
+
+    ch03.train_softmax(built_on_it, broken_softmax_cross_entropy)
+    out = capsys.readouterr().out
+    assert "builds on your softmax_cross_entropy, which fails exercise 7's check" in out
+    ch03.train_softmax(_train_with(lambda W, b, G, X, lam: (G.T @ X, G.sum(axis=0))), softmax_cross_entropy)
+    assert "fails exercise 7's check" not in capsys.readouterr().out
+
+
+def test_train_softmax_stub_and_library_fail(_one_blas_thread):
+    _fails(ch03.train_softmax, _stub, softmax_cross_entropy, fragments=("not implemented yet",))
+    _fails(ch03.train_softmax, _stub, _stub, fragments=("fails exercise 7's check", "not implemented yet"))
+
+    def via_library(X, y, n_classes, lam, lr, steps):
+        import dlcourse.functional as F
+
+        W, b, history = np.zeros((n_classes, X.shape[1])), np.zeros(n_classes), []
+        for _ in range(steps):
+            V = X @ W.T + b
+            history.append(F.cross_entropy(V, y) + lam * np.sum(W * W))
+            G = F.cross_entropy_backward(V, y)
+            W, b = W - lr * (G.T @ X + 2 * lam * W), b - lr * G.sum(axis=0)
+        return W, b, np.array(history)
+
+    _fails(ch03.train_softmax, via_library, softmax_cross_entropy, fragments=("reference implementation",))
+
+
+def test_train_softmax_reference_matches_torch():
+    rng = np.random.default_rng(8)
+    X, y, lam, lr = rng.normal(size=(30, 5)), rng.integers(0, 4, size=30), 0.05, 0.4
+    W = torch.zeros((4, 5), dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(4, dtype=torch.float64, requires_grad=True)
+    history = []
+    for _ in range(6):
+        loss = torch.nn.functional.cross_entropy(torch.tensor(X) @ W.T + b, torch.tensor(y)) + lam * (W ** 2).sum()
+        history.append(loss.item())
+        loss.backward()
+        with torch.no_grad():
+            W -= lr * W.grad
+            b -= lr * b.grad
+        W.grad, b.grad = None, None
+    ours = ch03._ref_train_softmax(X, y, 4, lam, lr, 6)
+    np.testing.assert_allclose(ours[0], W.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(ours[1], b.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(ours[2], history, rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_train_softmax_hidden_split_of_every_seed_is_well_posed(seed, _one_blas_thread, capsys):
+    with core.hidden_source(HIDDEN, seed):
+        split = core.hidden("train_softmax")["split"]
+        assert len(np.intersect1d(*split)) == 0 and len(split[0]) + len(split[1]) == 1797
+        assert repr(ch03.train_softmax(train_softmax, softmax_cross_entropy, hidden=True)) == "4"
+
+
+def test_train_softmax_hidden_split_differs_from_seed_to_seed_and_stays():
+    def split(seed):
+        with core.hidden_source(HIDDEN, seed):
+            return core.hidden("train_softmax")["split"][1]
+
+    assert np.array_equal(split(1), split(1)) and not np.array_equal(split(1), split(2))
+
+
+def test_train_softmax_the_grader_reaches_the_same_verdict_from_the_kernels_answers(_one_blas_thread):
+    from tests.check_tools import judged_outside
+
+    students = {"train_softmax": train_softmax_augmented, "softmax_cross_entropy": softmax_cross_entropy_other}
+    verdict = judged_outside("from dlcourse.checks import ch03\n"
+                             "ch03.train_softmax(train_softmax, softmax_cross_entropy, hidden=True)",
+                             students, points=4, hidden_path=HIDDEN)
+    assert (verdict.points, verdict.outcome) == (4, "pass"), verdict.message

@@ -20,7 +20,10 @@ from dlcourse.checks.core import (
     Case,
     CheckFailure,
     Part,
+    _as_array,
+    call_student,
     check_function,
+    expect_close,
     graded_parts,
     hidden as hidden_part,
     library_functions,
@@ -45,7 +48,9 @@ __all__ = [
     "regression_metrics",
     "ridge",
     "ridge_data",
+    "random_softmax_problem",
     "softmax_cross_entropy",
+    "train_softmax",
 ]
 
 
@@ -482,3 +487,218 @@ def softmax_cross_entropy(student, hidden=False):
                             "y_hat - y per sample, divided by the batch size because the loss is a mean")
 
     return graded_parts([Part("the loss", 1, loss_part), Part("its gradient y_hat - y", 2, grad_part)])
+
+
+# -- exercise 8: a softmax classifier trained by batch gradient descent ------------------------------
+
+DIGITS_LAM, DIGITS_LR, DIGITS_STEPS = 1e-3, 1.0, 300   # the digits run every student makes
+PASS_ACCURACY = 0.93                                     # the reference reaches 0.95 to 0.97
+
+
+def _ref_train_softmax(X, y, n_classes, lam, lr, steps, *, penalty=2.0, bias_penalty=0.0, scale=1.0,
+                       record_after=False, history_penalty=True):
+    """Batch gradient descent on mean cross-entropy + lam ||W||^2 from W = 0, b = 0.
+
+    The keywords make the usual wrong variants, named by the check's diagnosis: ``penalty`` the
+    factor of lam W in the gradient (2 is right), ``bias_penalty`` the same for b, ``scale`` a
+    factor on the data gradient (N: a sum instead of a mean), ``record_after`` the history taken
+    after each update, ``history_penalty`` whether the history holds the penalty."""
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y)
+    W, b = np.zeros((n_classes, X.shape[1])), np.zeros(n_classes)
+    rows, history = np.arange(len(y)), []
+
+    def record(log_p, W):
+        data = -np.mean(log_p[rows, y])
+        history.append(data + lam * np.sum(W * W) if history_penalty else data)
+
+    for _ in range(steps):
+        log_p = _log_softmax(X @ W.T + b)
+        if not record_after:
+            record(log_p, W)
+        G = np.exp(log_p)
+        G[rows, y] -= 1.0
+        G *= scale / len(y)
+        W, b = W - lr * (G.T @ X + penalty * lam * W), b - lr * (G.sum(axis=0) + bias_penalty * lam * b)
+        if record_after:
+            record(_log_softmax(X @ W.T + b), W)
+    return W, b, np.array(history)
+
+
+def _softmax_objective(X, y, lam, W, b):
+    return _ref_softmax_ce_loss(np.asarray(X, dtype=np.float64) @ W.T + b, y) + lam * np.sum(W * W)
+
+
+_OWN += (_ref_train_softmax, _softmax_objective)
+
+_TRAINING_HINT = ("start from W = zeros((n_classes, d)) and b = zeros(n_classes); at every step take "
+                  "loss, G = softmax_cross_entropy(X @ W.T + b, y), record loss + lam * sum(W**2) in the "
+                  "history, then step W -= lr * dL/dW and b -= lr * dL/db, where the chain rule through the "
+                  "logits gives dL/dW from G and X (shape (n_classes, d), like nn.Linear's weight) plus the "
+                  "penalty's derivative, and dL/db from G")
+
+_TRAINING_MISTAKES = (
+    ({"penalty": 0.0}, "the penalty is missing from the update: the gradient of lam * ||W||^2 is 2 lam W"),
+    ({"penalty": 1.0}, "the gradient of lam * ||W||^2 is 2 lam W, not lam W (PyTorch's weight_decay "
+                       "adds lam W because it stands for the penalty (lam / 2) ||W||^2)"),
+    ({"bias_penalty": 2.0}, "the bias is not penalised (as in ridge, exercise 5): dL/db = sum of G over the "
+                            "batch, with no lam term"),
+    ({"record_after": True}, "record the objective BEFORE each update: history[0] is the loss at W = 0, "
+                             "log(n_classes)"),
+    ({"history_penalty": False}, "the history holds the whole objective, the cross-entropy PLUS lam * sum(W**2)"),
+)
+
+
+def _diagnose_training(got, case, which):
+    """The hint for a wrong (W, b, history): the named mistake whose result matches, or the recipe."""
+    for variant, hint in _TRAINING_MISTAKES:
+        wrong = _ref_train_softmax(*case.args, **variant)
+        if all(np.shape(g) == np.shape(w) and np.allclose(g, w, rtol=1e-6, atol=1e-9)
+               for g, w in zip(got, wrong)):
+            return hint
+    n = len(case.args[1])
+    scaled = _ref_train_softmax(*case.args, scale=float(n))
+    if np.shape(got[0]) == scaled[0].shape and np.allclose(got[0], scaled[0], rtol=1e-6, atol=1e-9):
+        return "the cross-entropy is a MEAN over the batch: G = (y_hat - y) / N already holds the 1/N"
+    if which == 0 and np.shape(got[0]) == (case.args[0].shape[1], case.args[2]):
+        return "W has shape (n_classes, d), one row of weights per class (nn.Linear's layout): logits = X @ W.T + b"
+    return _TRAINING_HINT
+
+
+def _training_result(got, case):
+    """The student's (W, b, history) as float arrays, or a CheckFailure saying what came back."""
+    if not isinstance(got, (tuple, list)) or len(got) != 3:
+        raise CheckFailure(f"`train_softmax` should return 3 values (W, b, history), got {repr(got)[:160]}"
+                           f"\n  input: {case.describe()}")
+    return got
+
+
+def random_softmax_problem(rng):
+    """A small random classification problem and training settings (a few steps)."""
+    n, d, c = int(rng.integers(5, 40)), int(rng.integers(1, 7)), int(rng.integers(2, 6))
+    X = rng.normal(size=(n, d))
+    return (X, rng.integers(0, c, size=n), c, float(10 ** rng.uniform(-3, -0.5)), float(rng.uniform(0.1, 1.0)),
+            int(rng.integers(2, 15)))
+
+
+def _digits():
+    from dlcourse.checks.ch08 import digits_data
+
+    return digits_data()
+
+
+def _softmax_ce_works(softmax_cross_entropy):
+    """Whether the student's exercise 7 passes on its visible cases (asked unconditionally,
+    so that every grading plan holds the same calls); the message when it does not."""
+    if softmax_cross_entropy is None:
+        return None
+    cases = [Case((np.array([[1.0, 2.0, 3.0]]), np.array([2])), label="one sample, logits [1, 2, 3], label 2"),
+             Case((np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.0]]), np.array([0, 2])), label="a batch of two")]
+    try:
+        check_function(_pick(softmax_cross_entropy, "softmax_cross_entropy", 2, (0, 1)),
+                       _ref_softmax_cross_entropy, cases, name="softmax_cross_entropy", forbidden=_references(),
+                       rtol=1e-7, atol=1e-12, quiet=True)
+    except CheckFailure as failure:
+        return str(failure).splitlines()[0]
+    return None
+
+
+def train_softmax(student, softmax_cross_entropy=None, hidden=False):
+    """Exercise 8: ``train_softmax(X, y, n_classes, lam, lr, steps) -> (W, b, history)`` (partial credit).
+
+    2 points for the updates on small problems (W, b and the history against the reference's),
+    1 for the training objective reached on the digits, 1 for a held-out test accuracy of at least
+    ``PASS_ACCURACY``, measured by the grader on the split it holds: the chapter's split in the
+    visible part; in the hidden part ``{"updates": [cases], "split": (train_index, test_index)}``
+    adds cases and replaces the split. ``softmax_cross_entropy``, the student's exercise 7, is
+    checked first so that a failure caused by it says so."""
+    broken = _softmax_ce_works(softmax_cross_entropy)
+    more = hidden_part("train_softmax") if hidden else {}
+    X0 = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    rng = np.random.default_rng(111)
+    X3 = rng.normal(size=(20, 4))
+    cases = [
+        Case((X0, np.array([0, 1, 1]), 2, 0.0, 0.5, 1), label="one step from zero, no penalty"),
+        Case((X0, np.array([0, 1, 1]), 2, 0.1, 0.5, 3), label="three steps, lam = 0.1: the penalty acts"),
+        Case((X3, rng.integers(0, 3, size=20), 3, 0.05, 0.3, 10), label="3 classes, 4 features, 10 steps"),
+        Case((X0, np.array([0, 2, 2]), 4, 0.01, 1.0, 5), label="4 classes, two of them never seen"),
+    ]
+    cases += random_cases(112, 3, random_softmax_problem, label="random small problem")
+    cases += more.get("updates", [])
+    X, y = _digits()
+    if hidden:
+        train_index, test_index = more["split"]
+        where = f"the grader's held-out split ({len(test_index)} test images)"
+        X_train, y_train, X_test, y_test = X[train_index], y[train_index], X[test_index], y[test_index]
+    else:
+        from dlcourse.datasets import load_digits_split
+
+        X_train, X_test, y_train, y_test = load_digits_split(flat=True)
+        where = f"the chapter's split ({len(y_test)} test images)"
+    refs = _references()
+    after = (f"\n  (train_softmax builds on your softmax_cross_entropy, which fails exercise 7's check: "
+             f"{broken}; fix that first)") if broken else ""
+
+    def run(case):
+        got, noise = call_student(student, *case.args, name="train_softmax", case=case, forbidden=refs,
+                                  keeps_inputs=True, arg_names=("X", "y"))
+        return _training_result(got, case), noise
+
+    def compare(got, noise, case):
+        expected = _ref_train_softmax(*case.args)
+        for index, what in enumerate(("W", "b", "history")):
+            try:
+                expect_close(got[index], expected[index], f"{what} returned by `train_softmax`", case,
+                             rtol=1e-6, atol=1e-10, noise=noise)
+            except CheckFailure as failure:
+                raise CheckFailure(f"{failure}\n  hint: {_diagnose_training(got, case, index)}{after}") from None
+
+    def updates():
+        for case in cases:
+            compare(*run(case), case)
+
+    digits_case = Case((X_train, y_train, 10, DIGITS_LAM, DIGITS_LR, DIGITS_STEPS), label=f"the digits, {where}")
+    trained = {}
+
+    def digits_result():
+        if "result" not in trained:
+            try:
+                trained["result"] = run(digits_case)
+            except CheckFailure as failure:
+                trained["result"] = failure
+        if isinstance(trained["result"], CheckFailure):
+            raise CheckFailure(f"{trained['result']}{after}")
+        W, b, _ = trained["result"][0]
+        W, b = _as_floats(W, "W", (10, 64), digits_case), _as_floats(b, "b", (10,), digits_case)
+        return W, b, trained["result"]
+
+    def objective():
+        W, b, _ = digits_result()
+        reached = _softmax_objective(X_train, y_train, DIGITS_LAM, W, b)
+        best = _softmax_objective(X_train, y_train, DIGITS_LAM, *_ref_train_softmax(*digits_case.args)[:2])
+        print(f"  training objective on {where}: yours {reached:.6f}, the reference's {best:.6f}")
+        if not np.isclose(reached, best, rtol=1e-6):
+            raise CheckFailure(f"the training objective of your W, b on {where} is {reached:.8g}; "
+                               f"{DIGITS_STEPS} steps of the rule reach {best:.8g} (the small problems of the first part "
+                               f"show which step differs)\n  hint: {_TRAINING_HINT}{after}")
+
+    def accuracy():
+        W, b, _ = digits_result()
+        score = float(np.mean(np.argmax(X_test @ W.T + b, axis=1) == y_test))
+        print(f"  test accuracy on {where}: {score:.3f}")
+        if score < PASS_ACCURACY:
+            raise CheckFailure(f"test accuracy {score:.3f} on {where}, below {PASS_ACCURACY:.2f}: predict the "
+                               f"class of largest logit, argmax(X_test @ W.T + b){after}")
+
+    return graded_parts([
+        Part("the gradient-descent updates on small problems", 2, updates),
+        Part(f"the training objective after {DIGITS_STEPS} steps on the digits", 1, objective),
+        Part(f"held-out test accuracy at least {PASS_ACCURACY:.2f}", 1, accuracy),
+    ])
+
+
+def _as_floats(value, what, shape, case):
+    array = _as_array(value, f"{what} returned by `train_softmax`")
+    if array.shape != shape or not np.isfinite(array).all():
+        raise CheckFailure(f"{what} returned by `train_softmax` should be a finite array of shape {shape}, "
+                           f"got {repr(value)[:160]}\n  input: {case.describe()}")
+    return array

@@ -19,6 +19,7 @@ from dlcourse.checks.ch03 import (
     random_powers,
     random_predictions,
     random_ridge,
+    random_softmax_problem,
     ridge_data,
 )
 from dlcourse.checks.core import Case, random_cases
@@ -89,3 +90,12 @@ def softmax_cross_entropy(rng):
         Case((np.array([[0.0, -800.0]]), np.array([1])), label="the true class has probability e^-800"),
     ] + random_cases(rng, 4, lambda r: (r.normal(scale=400, size=(6, 5)), r.integers(0, 5, size=6)),
                      label="random logits of spread 400")
+
+
+def train_softmax(rng):
+    """A held-out split of the 1797 digits (a quarter of them) and more small problems."""
+    order = rng.permutation(1797)
+    return {"split": (np.sort(order[450:]), np.sort(order[:450])),
+            "updates": random_cases(rng, 3, random_softmax_problem, label="hidden small problem") + [
+                Case((np.array([[2.0, -1.0]]), np.array([1]), 3, 0.2, 0.7, 4), label="one sample, three classes"),
+            ]}
