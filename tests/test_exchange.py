@@ -133,3 +133,119 @@ def test_a_class_hands_in_through_the_exchange_and_gets_its_own_feedback(tmp_pat
         assert f"Student: <b>{student}</b>" in page
         assert _score(page) == scores[student]
         assert "BEGIN HIDDEN TESTS" not in page
+
+
+# -- what goes wrong, said clearly ---------------------------------------------------------
+
+
+@pytest.fixture
+def instructor(tmp_path, monkeypatch):
+    """A course of chapter 1 as the current folder, with no Jupyter configuration of the machine's."""
+    for name in [k for k in os.environ if k.startswith("JUPYTER")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(tmp_path / "instructor"))
+    monkeypatch.setenv("JUPYTER_PLATFORM_DIRS", "1")
+    course = Course(copy_course(ROOT, tmp_path / "course", [CH]))
+    monkeypatch.chdir(course.root)
+    return course
+
+
+def _exchange_with_outbound(folder, course_id="dlcourse"):
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+    (folder / course_id / "outbound" / CH).mkdir(parents=True)
+    (folder / course_id / "inbound").mkdir()
+    return folder
+
+
+def _command(capsys, *argv):
+    from dlcourse.cli import main
+
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out + err
+
+
+@pytest.mark.parametrize("verb", ["collect", "feedback"])
+def test_a_missing_exchange_folder_is_named_with_the_fix(instructor, tmp_path, capsys, verb):
+    missing = tmp_path / "no-such-exchange"
+    status, said = _command(capsys, verb, CH, "--exchange", "--exchange-root", str(missing))
+    assert status == 2
+    assert f"the exchange folder {missing} does not exist" in said and "chmod 777" in said
+
+
+def test_an_unwritable_exchange_folder_is_refused(instructor, tmp_path, capsys, monkeypatch):
+    folder = _exchange_with_outbound(tmp_path / "exchange")
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if Path(path) == folder
+                        else real_access(path, mode))  # root may write anywhere: ask as a student
+    status, said = _command(capsys, "collect", CH, "--exchange", "--exchange-root", str(folder))
+    assert status == 2 and "is not writable by this user" in said
+
+
+def test_a_chapter_never_released_is_named(instructor, tmp_path, capsys):
+    folder = tmp_path / "exchange"
+    folder.mkdir()
+    status, said = _command(capsys, "collect", CH, "--exchange", "--exchange-root", str(folder))
+    assert status == 2
+    assert f"{CH} was never released" in said and f"dlcourse release {CH} --exchange" in said
+
+
+def test_a_course_id_other_than_the_released_one_is_named(instructor, tmp_path, capsys):
+    folder = _exchange_with_outbound(tmp_path / "exchange", course_id="dlcourse-fall")
+    status, said = _command(capsys, "feedback", CH, "--exchange", "--exchange-root", str(folder))
+    assert status == 2
+    assert "not in the exchange under the course id 'dlcourse'" in said
+    assert "--course-id dlcourse-fall" in said
+    assert not instructor.feedback.exists()  # nothing written before the exchange is right
+
+
+def test_exchange_options_need_exchange(instructor, capsys):
+    status, said = _command(capsys, "release", CH, "--course-id", "x")
+    assert status == 2 and "go with --exchange" in said
+
+
+def _hand_in(inbound, name, notebook=b'{"cells": []}'):
+    folder = inbound / name
+    folder.mkdir()
+    (folder / f"{CH}.ipynb").write_bytes(notebook)
+    (folder / "timestamp.txt").write_text("2026-12-01 10:00:00.000000 UTC")
+    (folder / "submission_secret.txt").write_text("s" * 128)
+    return folder
+
+
+@pytest.mark.slow
+def test_what_students_write_into_the_inbound_folder_is_not_trusted(instructor, tmp_path, capsys):
+    """The inbound folder is writable by every student: a link there is never followed
+    (neither a submission that is one nor a link inside one), an id that is no folder name
+    is refused, and the rules of collect (case twins) hold as for a download."""
+    folder = _exchange_with_outbound(tmp_path / "exchange")
+    inbound = folder / "dlcourse" / "inbound"
+    secret = tmp_path / "instructors-only"
+    secret.mkdir()
+    (secret / f"{CH}.ipynb").write_text('{"stolen": true}')
+    _hand_in(inbound, f"ada+{CH}+2026-12-01 10:00:00.000000 UTC+abc")
+    linked = _hand_in(inbound, f"bob+{CH}+2026-12-01 10:00:00.000000 UTC+abc")
+    (linked / f"{CH}.ipynb").unlink()
+    (linked / f"{CH}.ipynb").symlink_to(secret / f"{CH}.ipynb")
+    (inbound / f"carol+{CH}+2026-12-01 10:00:00.000000 UTC+abc").symlink_to(secret)
+    _hand_in(inbound, f"two words+{CH}+2026-12-01 10:00:00.000000 UTC+abc")
+    _hand_in(inbound, f"Ada+{CH}+2026-12-01 10:00:00.000000 UTC+abc")
+    status, said = _command(capsys, "collect", CH, "--exchange", "--exchange-root", str(folder))
+    assert status == 1, said
+    assert not list(instructor.submitted.glob("*/*"))  # ada and Ada are twins: neither placed
+    assert "differs only in case" in said
+    assert f"bob/{CH}/{CH}.ipynb (a symbolic link (never followed))" in said
+    assert "carol" in said and "not a folder" in said
+    assert "Refused two words+" in said and "holds characters other than" in said
+    assert not list(instructor.root.rglob("*stolen*"))
+    assert all('"stolen"' not in p.read_text() for p in instructor.root.rglob("*.ipynb")
+               if p.is_file() and not p.is_symlink())
+
+    (inbound / f"Ada+{CH}+2026-12-01 10:00:00.000000 UTC+abc").rename(tmp_path / "gone")
+    status, said = _command(capsys, "collect", CH, "--exchange", "--exchange-root", str(folder))
+    placed = instructor.submitted / "ada" / CH
+    assert sorted(p.name for p in placed.iterdir()) == [f"{CH}.ipynb", "submission_secret.txt",
+                                                       "timestamp.txt"]
+    status, said = _command(capsys, "collect", CH, "--exchange", "--exchange-root", str(folder))
+    assert "ada already has a submission (use --force)" in said
