@@ -18,6 +18,7 @@ import pytest
 
 from dlcourse.grading import gradebook as store
 from dlcourse.grading.demo import _solutions
+from dlcourse.grading.exchange import nbgrader_argv
 from dlcourse.grading.pipeline import Course
 from dlcourse.grading.release import copy_course
 
@@ -64,7 +65,7 @@ class Hub:
         """Run ``nbgrader ARGS`` for every student at once, each as themselves."""
         running = {
             student: subprocess.Popen(
-                [sys.executable, "-m", "nbgrader", *args, f"--Exchange.root={self.exchange}"],
+                nbgrader_argv(*args, f"--Exchange.root={self.exchange}"),
                 cwd=home, env=_environment(home, student, STUDENT_CONFIG),
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             for student, home in self.homes.items()}

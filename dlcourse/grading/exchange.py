@@ -25,6 +25,7 @@ NFC, no two ids differing only in case, an existing submission kept unless ``for
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,11 @@ NBGRADER_DEFAULT_ROOT = "/usr/local/share/nbgrader/exchange"
 SUBMISSION_FILES = ("timestamp.txt", "submission_secret.txt")  # what nbgrader submit adds
 SUBMISSION_FILE_BYTES = 4096
 SAFE_COLLECT = "dlcourse.grading.exchange.LinkSafeCollect"
+# ``nbgrader ARGS`` as ``python -c NBGRADER ARGS``: nbgrader's own main, with the optional
+# ``rfc3987_syntax`` marked absent (jsonschema compiles its IRI grammar at import, seconds
+# per command, for formats no notebook uses; see dlcourse.cli).
+NBGRADER = ("import sys; sys.modules.setdefault('rfc3987_syntax', None); "
+            "from nbgrader.apps.nbgraderapp import main; sys.exit(main())")
 
 
 class ExchangeError(RuntimeError):
@@ -123,9 +129,15 @@ def require_released(exchange, chapter):
                         "--exchange` first")
 
 
+def nbgrader_argv(*args):
+    """The command line that runs ``nbgrader ARGS`` with this interpreter (see :data:`NBGRADER`)."""
+    return [sys.executable, "-c", NBGRADER, *args]
+
+
 def _run_nbgrader(course_root, *args):
-    argv, env = nbgrader_command(*args)
-    done = subprocess.run(argv, cwd=course_root, env=env, capture_output=True, text=True)
+    _, env = nbgrader_command()
+    done = subprocess.run(nbgrader_argv(*args), cwd=course_root, env=env, capture_output=True,
+                          text=True)
     return done.returncode, done.stdout + done.stderr
 
 
