@@ -250,3 +250,22 @@ def test_what_students_write_into_the_inbound_folder_is_not_trusted(instructor, 
                                                        "timestamp.txt"]
     status, said = _command(capsys, "collect", CH, "--exchange", "--exchange-root", str(folder))
     assert "ada already has a submission (use --force)" in said
+
+
+def test_the_exchange_and_course_id_come_from_nbgrader_configuration(instructor, tmp_path, capsys,
+                                                                      monkeypatch):
+    """Without options, the folder and course id are what nbgrader's configuration says (the
+    hub's role folder on JUPYTER_CONFIG_PATH); the course's nbgrader_config.py does not set a
+    root, so the hub's stays."""
+    folder = _exchange_with_outbound(tmp_path / "configured-exchange", course_id="dlcourse")
+    settings = tmp_path / "role"
+    settings.mkdir()
+    (settings / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.Exchange.root = {str(folder)!r}\n")
+    monkeypatch.setenv("JUPYTER_CONFIG_PATH", str(settings))
+    status, said = _command(capsys, "feedback", CH, "--exchange", "--course-id", "dlcourse-b")
+    assert status == 2
+    assert f"under the course id 'dlcourse-b'" in said and "--course-id dlcourse" in said
+    status, said = _command(capsys, "collect", CH, "--exchange")  # the course's id: released
+    assert status == 0, said
+    assert "placed 0 submission(s)" in said

@@ -71,11 +71,12 @@ def configured(course_root):
     """``(Exchange.root, CourseDirectory.course_id)`` as nbgrader run in ``course_root`` sees
     them: the Jupyter config folders (the hub's system-wide file included), then the
     course's own ``nbgrader_config.py``, the last one read winning as in nbgrader."""
-    from jupyter_core.paths import jupyter_config_path
+    from nbgrader.apps.baseapp import NbGrader
     from traitlets.config.loader import Config, PyFileConfigLoader
 
     config = Config()
-    for folder in [*reversed(jupyter_config_path()), str(course_root)]:
+    searched = NbGrader().config_file_paths  # nbgrader's own list, the first one winning
+    for folder in [*reversed(searched), str(course_root)]:
         path = Path(folder) / "nbgrader_config.py"
         if path.is_file():
             config.merge(PyFileConfigLoader(path.name, str(path.parent)).load_config())
