@@ -13,7 +13,8 @@ Two sources:
   them. Files the pattern does not match, students with several notebooks,
   and anything else are listed as *unplaced* with the reason, never silently
   dropped.
-* nbgrader's **exchange** (JupyterHub): ``nbgrader collect`` is run as it is.
+* nbgrader's **exchange** (JupyterHub): see :mod:`dlcourse.grading.exchange`, which
+  places what ``nbgrader collect`` brings in with :func:`collect_files`.
 
 A download is not trusted: symbolic links are never followed (in a folder, or
 zip entries whose mode says link), paths that are absolute or climb out with
@@ -30,14 +31,11 @@ An existing submission is kept unless ``force``.
 import os
 import re
 import stat
-import subprocess
 import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-
-from dlcourse.grading.release import nbgrader_command
 
 DEFAULT_PATTERN = r"(?P<student>[^\W_][\w.-]*?)_"
 """The LMS form: the id before the first ``_`` of a path component."""
@@ -275,9 +273,3 @@ def collect_files(course, chapter, source, pattern=None, force=False, *,
         result.placed[student] = entry.name
     return result
 
-
-def collect_exchange(course, chapter):
-    """Run ``nbgrader collect`` (JupyterHub exchange); returns its exit status and output."""
-    argv, env = nbgrader_command("collect", chapter)
-    done = subprocess.run(argv, cwd=course.root, env=env, capture_output=True, text=True)
-    return done.returncode, done.stdout + done.stderr
