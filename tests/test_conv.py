@@ -301,3 +301,49 @@ def test_conv_backward_without_the_input_gradient():
     assert dx.shape == x.shape and conv.backward(g, needs_input_grad=False) is None
     np.testing.assert_array_equal(conv.weight.grad, dw)
     np.testing.assert_array_equal(conv.bias.grad, db)
+
+
+# stride-1 shapes, which take the row-major path (the padded image read row after row)
+STRIDE_ONE = [
+    (3, 16, 14, 14, 32, 3, 1, 1, 1),      # a CNN's second layer
+    (5, 6, 14, 14, 16, 5, 1, 0, 1),       # LeNet-5's second layer, no padding
+    (2, 3, 9, 7, 4, (3, 2), 1, (2, 0), (2, 3)),   # uneven kernel, padding and dilation
+    (1, 2, 4, 4, 3, 3, 1, 1, 1),          # LeNet's 4x4 maps
+]
+
+
+@pytest.mark.parametrize("dtype, tolerance", [(np.float64, 1e-10), (np.float32, 2e-4)])
+@pytest.mark.parametrize("case", STRIDE_ONE)
+def test_stride_one_path_matches_torch_in_both_dtypes(case, dtype, tolerance, monkeypatch):
+    import dlcourse.functional.conv as conv_module
+
+    monkeypatch.setattr(conv_module, "COLUMNS_BYTES", 1)     # one image per chunk: every chunk boundary
+    layer, ref, x = _layer_and_torch(case, dtype=dtype, seed=2)
+    y = layer(x)
+    assert layer._saved()[0][0] == "rows"
+    grad = np.random.default_rng(3).normal(size=y.shape).astype(dtype)
+    dx = layer.backward(grad)
+    xt = torch.tensor(x, requires_grad=True)
+    yt = ref(xt)
+    yt.backward(torch.from_numpy(grad))
+    assert y.dtype == dx.dtype == layer.weight.grad.dtype == layer.bias.grad.dtype == dtype
+    for ours, theirs in ((y, yt), (dx, xt.grad), (layer.weight.grad, ref.weight.grad), (layer.bias.grad, ref.bias.grad)):
+        theirs = theirs.detach().numpy()
+        np.testing.assert_allclose(ours, theirs, rtol=tolerance, atol=tolerance * np.abs(theirs).max())
+
+
+def test_stride_one_chunks_give_the_same_numbers_as_one_chunk(monkeypatch):
+    import dlcourse.functional.conv as conv_module
+
+    rng = np.random.default_rng(4)
+    x, w, b = rng.normal(size=(7, 4, 6, 5)), rng.normal(size=(3, 4, 3, 3)), rng.normal(size=3)
+    g = rng.normal(size=(7, 3, 6, 5))
+    y_one, cache = F.conv2d_forward(x, w, b, padding=1)
+    whole = F.conv2d_backward(g, cache)
+    monkeypatch.setattr(conv_module, "COLUMNS_BYTES", 3 * 36 * 6 * 7 * 8)  # three images, a last chunk of one
+    assert [part.stop - part.start for part in conv_module._chunks(7, 36 * 6 * 7 * 8)] == [3, 3, 1]
+    y_chunks, cache = F.conv2d_forward(x, w, b, padding=1)
+    np.testing.assert_allclose(y_chunks, y_one, rtol=0, atol=1e-12)
+    for chunked, one in zip(F.conv2d_backward(g, cache), whole):
+        np.testing.assert_allclose(chunked, one, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(y_one, F.conv2d_naive(x, w, b, padding=1), rtol=0, atol=1e-12)
