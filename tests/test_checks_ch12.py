@@ -90,6 +90,13 @@ def saliency_map_per_image(input_gradient, x, target):
 
 
 def guided_backprop(layers, x, target, guided=True):
+    return _backprop_through(layers, x, target, guided,
+                             lambda grad, mask, guided: grad * mask * (grad > 0) if guided else grad * mask)
+
+
+def _backprop_through(layers, x, target, guided, relu_rule):
+    """The gradient of the target score through the layer list, each ReLU's backward by
+    ``relu_rule(grad, forward_mask, guided)``."""
     import dlcourse.functional as F
 
     a, caches = np.asarray(x, dtype=np.float64), []
@@ -111,7 +118,7 @@ def guided_backprop(layers, x, target, guided=True):
         if layer[0] == "conv":
             grad = F.conv2d_backward(grad, cache)[0]
         elif layer[0] == "relu":
-            grad = grad * cache * (grad > 0) if guided else grad * cache
+            grad = relu_rule(grad, cache, guided)
         elif layer[0] == "maxpool":
             grad = F.max_pool2d_backward(grad, cache)
         elif layer[0] == "flatten":
@@ -461,34 +468,8 @@ def test_wrong_guided_backprops_fail_the_guided_part(capsys):
 
     def deconvnet(layers, x, target, guided=True):
         # forgets the forward mask: only [grad > 0] at each ReLU
-        import dlcourse.functional as F
-
-        a, caches = x, []
-        for layer in layers:
-            if layer[0] == "conv":
-                a, cache = F.conv2d_forward(a, *layer[1:])
-            elif layer[0] == "relu":
-                cache, a = a > 0, np.maximum(a, 0)
-            elif layer[0] == "maxpool":
-                a, cache = F.max_pool2d_forward(a, layer[1], layer[2])
-            elif layer[0] == "flatten":
-                cache, a = a.shape, a.reshape(len(a), -1)
-            else:
-                cache, a = None, a @ layer[1].T + layer[2]
-            caches.append(cache)
-        grad = np.eye(a.shape[1])[np.broadcast_to(target, (len(a),))]
-        for layer, cache in zip(layers[::-1], caches[::-1]):
-            if layer[0] == "conv":
-                grad = F.conv2d_backward(grad, cache)[0]
-            elif layer[0] == "relu":
-                grad = grad * (grad > 0) if guided else grad * cache
-            elif layer[0] == "maxpool":
-                grad = F.max_pool2d_backward(grad, cache)
-            elif layer[0] == "flatten":
-                grad = grad.reshape(cache)
-            else:
-                grad = grad @ layer[1]
-        return grad
+        return _backprop_through(layers, x, target, guided,
+                                 lambda grad, mask, guided: grad * (grad > 0) if guided else grad * mask)
 
     assert float(ch12.guided_backprop(deconvnet)) == 1
     assert "AND the gradient from above is positive" in capsys.readouterr().out

@@ -60,13 +60,17 @@ def chapters(root):
     )
 
 
-def nbgrader_command(*args):
-    """The argv that runs nbgrader with this interpreter, and an environment
-    where its helper programs (alembic) are found."""
-    bindir = str(Path(sys.executable).parent)
+def nbgrader_environment():
+    """This process's environment with the interpreter's scripts folder first on PATH, where
+    nbgrader's helper programs (alembic) are found."""
     env = dict(os.environ)
-    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
-    return [sys.executable, "-m", "nbgrader", *args], env
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def nbgrader_command(*args):
+    """The argv that runs nbgrader with this interpreter, and its environment."""
+    return [sys.executable, "-m", "nbgrader", *args], nbgrader_environment()
 
 
 def _resolve(root, selected):
@@ -106,10 +110,9 @@ def release(root=None, selected=None, db_url=None):
 def _generate(root, selected, db_url):
     """``({chapter: nbgrader's result}, the child's stderr)`` from one child process running
     ``generate_assignments`` for every selected chapter."""
-    args = ["-m", "dlcourse.grading.generate_assignments", *(["--db-url", db_url] if db_url else []),
-            *selected]
-    argv, env = nbgrader_command()
-    done = subprocess.run([argv[0], *args], cwd=root, env=env, capture_output=True, text=True)
+    argv = [sys.executable, "-m", "dlcourse.grading.generate_assignments",
+            *(["--db-url", db_url] if db_url else []), *selected]
+    done = subprocess.run(argv, cwd=root, env=nbgrader_environment(), capture_output=True, text=True)
     results = {}
     for line in done.stdout.splitlines():
         if line.startswith(RESULT_PREFIX):
