@@ -1,7 +1,10 @@
 """Helpers the course tests share: build a small course, run the real nbgrader on it."""
 
+import json
 import shutil
+import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -91,3 +94,24 @@ def cell_scores(course, chapter, student):
             for notebook in submission.notebooks
             for grade in notebook.grades
         }
+
+
+def dlcourse_autograde(root, chapter, *extra, cell_timeout=5, **popen):
+    """``dlcourse autograde`` from the command line, with the sample class's limits."""
+    argv = [sys.executable, "-m", "dlcourse", "autograde", chapter, "--quiet", "--memory", "1024",
+            "--cell-timeout", str(cell_timeout), *extra]
+    if popen:
+        return subprocess.Popen(argv, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, **popen)
+    return subprocess.run(argv, cwd=root, capture_output=True, text=True, timeout=600)
+
+
+def result_rows(root, chapter):
+    """``{student: (status, {grade_id: points}, flags)}`` from dlcourse's rows in the gradebook."""
+    with sqlite3.connect(Path(root) / "autograde" / "gradebook.db") as db:
+        rows = list(db.execute("SELECT student, status, cells, flags FROM dlcourse_results "
+                               "WHERE assignment = ?", (chapter,)))
+    students = [row[0] for row in rows]
+    assert len(students) == len(set(students)), "a submission has two result rows"
+    return {s: (status, {c["grade_id"]: c["points"] for c in json.loads(cells)}, json.loads(flags))
+            for s, status, cells, flags in rows}

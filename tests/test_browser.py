@@ -207,6 +207,13 @@ def _run_all(page, chapter, notebook, shots):
     assert not stuck, f"{chapter}: a progress bar stayed at 0: {stuck}"
 
 
+# What Run All does in every chapter (each failing cell tagged, every bar run to its end) is
+# checked for each chapter in test_chapters from nbgrader's own run; here the front end's part of
+# it (JupyterLab going on past a tagged failure, tqdm's bars drawn as widgets) is shown on the
+# first chapter and on one that trains with a progress bar, and every chapter is opened.
+RUN_ALL = ("ch01-neurons", "ch06-optimizers")
+
+
 def test_the_students_day(tmp_path, shots):
     sync_playwright = _sync_playwright()
     course = _copy_student_course(tmp_path / "course")
@@ -220,6 +227,7 @@ def test_the_students_day(tmp_path, shots):
     with _server(lab, course, env, log) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         context = browser.new_context(viewport={"width": 1400, "height": 900})
+        assert set(RUN_ALL) <= set(chapters(course)), f"no such chapters: {set(RUN_ALL) - set(chapters(course))}"
         for chapter in chapters(course):
             path = f"{chapter}/{chapter}.ipynb"
             notebook = nbformat.read(course / RELEASE_DIR / path, as_version=4)
@@ -227,7 +235,8 @@ def test_the_students_day(tmp_path, shots):
             page.screenshot(path=shots / f"{chapter}-1-opened.png")
             tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=f"{chapter}.ipynb")
             assert "jp-mod-dirty" not in (tab.get_attribute("class") or ""), f"{chapter} opens as unsaved"
-            _run_all(page, chapter, notebook, shots)
+            if chapter in RUN_ALL:
+                _run_all(page, chapter, notebook, shots)
             if chapter.startswith("ch01-"):
                 _write_the_first_exercise(page, notebook, shots)
                 _validate(page, notebook, shots)

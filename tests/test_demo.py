@@ -12,7 +12,8 @@ import sys
 
 import pytest
 
-from tests.course_tools import ROOT
+from dlcourse.grading.demo import CHAPTER
+from tests.course_tools import ROOT, dlcourse_autograde, result_rows
 
 pytestmark = pytest.mark.slow
 
@@ -70,6 +71,23 @@ def test_demo_grades_every_sample_student_and_exits_zero(demo):
             assert earned < 15, line
         else:
             assert earned == points, line
+
+
+def test_a_cluster_gives_the_sample_class_the_grades_the_local_pool_gave(demo, tmp_path):
+    """The demo graded the class in the local pool; a copy of its course graded again on a Dask
+    LocalCluster with the same limits gets the same grades, submission by submission."""
+    pytest.importorskip("distributed", reason="the cluster extra: pip install 'dlcourse[cluster]'")
+    root, done = demo
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    pool = root / "autograde" / "demo"
+    cluster = tmp_path / "cluster"
+    shutil.copytree(pool, cluster)
+    by_cluster = dlcourse_autograde(cluster, CHAPTER, "--cluster", "local:2", "--force")
+    assert by_cluster.returncode == 0, by_cluster.stdout[-3000:] + by_cluster.stderr[-3000:]
+    pool_rows, cluster_rows = result_rows(pool, CHAPTER), result_rows(cluster, CHAPTER)
+    assert sorted(pool_rows) == sorted(EXPECTED)
+    for student in pool_rows:  # status, points per test, flags
+        assert cluster_rows[student] == pool_rows[student], student
 
 
 def _flags(root):

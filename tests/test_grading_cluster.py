@@ -1,10 +1,10 @@
-"""Grading on a Dask LocalCluster (2 worker processes): the same grades as the local pool on
-the sample class, and faults that cost nothing: a worker killed mid-task, the client killed
-mid-run, a submission that takes its worker down twice."""
+"""Grading on a Dask LocalCluster (2 worker processes): faults that cost nothing: a worker killed
+mid-task, the client killed mid-run, a submission that takes its worker down twice. (That the
+sample class gets the same grades on a cluster as in the local pool is checked in test_demo,
+against the demo's own grading.)"""
 
 import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -19,32 +19,12 @@ pytest.importorskip("distributed", reason="the cluster extra: pip install 'dlcou
 
 from dlcourse.grading import toy  # noqa: E402
 from dlcourse.grading.cluster import ClusterError, parse_address  # noqa: E402
-from dlcourse.grading.demo import CHAPTER as SAMPLE_CHAPTER, SAMPLES  # noqa: E402
-from dlcourse.grading.release import copy_course, release  # noqa: E402
+from dlcourse.grading.release import release  # noqa: E402
+from tests.course_tools import dlcourse_autograde, result_rows  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CH = toy.CHAPTER
 FULL = {"test_sigmoid": 2.0, "test_relu": 3.0, "test_total": 1.0}
-
-
-def _autograde(root, chapter, *extra, cell_timeout=5, **popen):
-    argv = [sys.executable, "-m", "dlcourse", "autograde", chapter, "--quiet", "--memory", "1024",
-            "--cell-timeout", str(cell_timeout), *extra]
-    if popen:
-        return subprocess.Popen(argv, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True, **popen)
-    return subprocess.run(argv, cwd=root, capture_output=True, text=True, timeout=600)
-
-
-def _rows(root, chapter):
-    """``{student: (status, {grade_id: points}, flags)}`` from the gradebook."""
-    with sqlite3.connect(root / "autograde" / "gradebook.db") as db:
-        rows = list(db.execute("SELECT student, status, cells, flags FROM dlcourse_results "
-                               "WHERE assignment = ?", (chapter,)))
-    students = [row[0] for row in rows]
-    assert len(students) == len(set(students)), "a submission has two result rows"
-    return {s: (status, {c["grade_id"]: c["points"] for c in json.loads(cells)}, json.loads(flags))
-            for s, status, cells, flags in rows}
 
 
 def _submission_count(root, chapter):
@@ -133,33 +113,10 @@ def test_the_command_names_a_bad_cluster_value(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_sample_class_gets_the_same_grades_on_a_cluster_as_in_the_local_pool(tmp_path):
-    base = copy_course(ROOT, tmp_path / "base", [SAMPLE_CHAPTER])
-    release(base, [SAMPLE_CHAPTER])
-    samples = sorted((ROOT / SAMPLES).glob("*.ipynb"))
-    for notebook in samples:
-        target = base / "autograde" / "submitted" / notebook.stem / SAMPLE_CHAPTER
-        target.mkdir(parents=True)
-        shutil.copy(notebook, target / f"{SAMPLE_CHAPTER}.ipynb")
-    pool, cluster = tmp_path / "pool", tmp_path / "cluster"
-    shutil.copytree(base, pool)
-    shutil.copytree(base, cluster)
-    # the solution notebook's own cells need more than the toy's few seconds on a busy machine
-    by_pool = _autograde(pool, SAMPLE_CHAPTER, "--workers", "2", cell_timeout=20)
-    by_cluster = _autograde(cluster, SAMPLE_CHAPTER, "--cluster", "local:2", cell_timeout=20)
-    assert by_pool.returncode == by_cluster.returncode == 0, by_pool.stdout + by_cluster.stdout
-    pool_rows, cluster_rows = _rows(pool, SAMPLE_CHAPTER), _rows(cluster, SAMPLE_CHAPTER)
-    assert sorted(pool_rows) == sorted(n.stem for n in samples)
-    for student in pool_rows:  # submission by submission: status, points per test, flags
-        assert cluster_rows[student] == pool_rows[student], student
-    assert {status for status, _, _ in pool_rows.values()} >= {"graded", "unreadable"}
-
-
-@pytest.mark.slow
 def test_killed_workers_cost_nothing_and_a_submission_that_kills_two_is_recorded(tmp_path):
     root = _toy_class(tmp_path / "course", {
         "honest": toy.SOLUTIONS, "unfinished": {}, "survivor": _sleepy(3), "crasher": _sleepy(30)})  # long enough to be found and killed twice
-    grading = _autograde(root, CH, "--cluster", "local:2", start_new_session=True)
+    grading = dlcourse_autograde(root, CH, "--cluster", "local:2", start_new_session=True)
     try:
         deadline = time.monotonic() + 150
         plan = {"survivor": 1, "crasher": 2}
@@ -170,7 +127,7 @@ def test_killed_workers_cost_nothing_and_a_submission_that_kills_two_is_recorded
         grading.wait()
         grading.stdout.close()
     assert grading.returncode == 0, output
-    rows = _rows(root, CH)
+    rows = result_rows(root, CH)
     assert set(rows) == {"honest", "unfinished", "survivor", "crasher"}
     assert rows["honest"][:2] == rows["survivor"][:2] == ("graded", FULL)
     assert rows["unfinished"][:2] == ("graded", dict.fromkeys(FULL, 0.0))
@@ -191,24 +148,24 @@ def test_the_client_killed_mid_run_resumes_with_the_same_command(tmp_path):
                for i in range(6)}
     expected = [FULL, dict.fromkeys(FULL, 0.0), {**dict.fromkeys(FULL, 0.0), "test_sigmoid": 2.0}]
     root = _toy_class(tmp_path / "course", answers)
-    first = _autograde(root, CH, "--cluster", "local:2", start_new_session=True)
+    first = dlcourse_autograde(root, CH, "--cluster", "local:2", start_new_session=True)
     deadline = time.monotonic() + 120
     graded = {}
     while time.monotonic() < deadline and first.poll() is None and len(graded) < 2:
         time.sleep(0.2)
         try:
-            graded = _rows(root, CH)
+            graded = result_rows(root, CH)
         except sqlite3.Error:
             pass
     os.killpg(first.pid, signal.SIGKILL)  # the client, its LocalCluster and every worker
     first.wait()
     first.stdout.close()
-    before = _rows(root, CH)
+    before = result_rows(root, CH)
     assert 2 <= len(before) < len(answers), "the first run was not stopped mid-way"
-    second = _autograde(root, CH, "--cluster", "local:2")
+    second = dlcourse_autograde(root, CH, "--cluster", "local:2")
     assert second.returncode == 0, second.stdout + second.stderr
     assert f"{len(before)} already graded" in second.stdout
-    rows = _rows(root, CH)
+    rows = result_rows(root, CH)
     assert {s: before[s] for s in before} == {s: rows[s] for s in before}  # kept, not regraded
     assert {s: rows[s][1] for s in rows} == {f"s{i}": expected[i % 3] for i in range(6)}
     assert set(_submission_count(root, CH).values()) == {1}
