@@ -110,6 +110,82 @@ def logistic_loss_and_grad_other(X, y, w, b):
     return float(loss), (p - y) @ X / len(y), float(np.sum(p - y) / len(y))
 
 
+def _design(X, fit_intercept):
+    """The design matrix X~ and the penalty's D of exercise 7."""
+    A = _augment(X) if fit_intercept else np.asarray(X, dtype=float)
+    D = np.eye(A.shape[1])
+    if fit_intercept:
+        D[0, 0] = 0.0
+    return A, D
+
+
+def fit_logistic_newton(X, y, steps, lam=0.0, fit_intercept=True):
+    A, D = _design(X, fit_intercept)
+    y = np.asarray(y, dtype=float)
+    theta, iterates = np.zeros(A.shape[1]), []
+    iterates.append(theta)
+    for _ in range(steps):
+        p = np.exp(-np.logaddexp(0.0, -(A @ theta)))
+        H = A.T @ ((p * (1 - p))[:, None] * A) + lam * D
+        theta = theta - np.linalg.solve(H, A.T @ (p - y) + lam * D @ theta)
+        iterates.append(theta)
+    return np.array(iterates)
+
+
+def fit_logistic_newton_inverse(X, y, steps, lam=0.0, fit_intercept=True):
+    # the explicit inverse and the diagonal matrix S written out: slower, still right
+    A, D = _design(X, fit_intercept)
+    theta, iterates = np.zeros(A.shape[1]), [np.zeros(A.shape[1])]
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(A @ theta)))
+        S = np.diag(p * (1 - p))
+        theta = theta - np.linalg.inv(A.T @ S @ A + lam * D) @ (A.T @ (p - y) + lam * D @ theta)
+        iterates.append(theta.copy())
+    return iterates                                      # a list of arrays
+
+
+def fit_logistic_newton_irls(X, y, steps, lam=0.0, fit_intercept=True):
+    # iteratively reweighted least squares: a weighted ridge problem on the working response
+    A, D = _design(X, fit_intercept)
+    y = np.asarray(y, dtype=float)
+    theta = np.zeros(A.shape[1])
+    iterates = np.zeros((steps + 1, A.shape[1]))
+    for t in range(1, steps + 1):
+        z = A @ theta
+        p = 0.5 * (1.0 + np.tanh(0.5 * z))
+        s = p * (1 - p)
+        working = z + (y - p) / s
+        theta = np.linalg.solve(A.T @ (s[:, None] * A) + lam * D, A.T @ (s * working))
+        iterates[t] = theta
+    return iterates
+
+
+def fit_logistic_newton_by_sample(X, y, steps, lam=0.0, fit_intercept=True):
+    # gradient and Hessian accumulated sample by sample, the bias kept apart from the weights
+    X = np.asarray(X, dtype=float)
+    n, d = X.shape
+    b, w = 0.0, np.zeros(d)
+    rows = [np.r_[b, w] if fit_intercept else w.copy()]
+    for _ in range(steps):
+        k = d + 1 if fit_intercept else d
+        g, H = np.zeros(k), np.zeros((k, k))
+        for i in range(n):
+            x = np.r_[1.0, X[i]] if fit_intercept else X[i]
+            p = 1.0 / (1.0 + np.exp(-(w @ X[i] + b)))
+            g += (p - y[i]) * x
+            H += p * (1 - p) * np.outer(x, x)
+        penalised = np.r_[0.0, np.ones(d)] if fit_intercept else np.ones(d)
+        g += lam * penalised * (np.r_[b, w] if fit_intercept else w)
+        H += lam * np.diag(penalised)
+        step = np.linalg.solve(H, g)
+        if fit_intercept:
+            b, w = b - step[0], w - step[1:]
+        else:
+            w = w - step
+        rows.append(np.r_[b, w] if fit_intercept else w.copy())
+    return np.array(rows)
+
+
 def softmax_cross_entropy(logits, labels):
     n = len(labels)
     shifted = logits - logits.max(axis=1, keepdims=True)
@@ -398,7 +474,7 @@ def test_softmax_ce_gradient_sign_fails(capsys):
 @pytest.mark.parametrize("hidden", [False, True])
 @pytest.mark.parametrize("check", [
     ch03.fit_line, ch03.normal_equations, ch03.regression_metrics, ch03.polynomial_features,
-    ch03.ridge, ch03.logistic_loss_and_grad, ch03.softmax_cross_entropy,
+    ch03.ridge, ch03.logistic_loss_and_grad, ch03.fit_logistic_newton, ch03.softmax_cross_entropy,
 ])
 def test_stub_fails(check, hidden):
     _fails(check, _stub, fragments=("not implemented yet",), hidden=hidden)
@@ -466,6 +542,7 @@ def test_the_grader_reaches_the_same_verdicts_from_the_kernels_answers():
                 "regression_metrics": regression_metrics_other,
                 "polynomial_features": polynomial_features_vander, "ridge": ridge_centred,
                 "logistic_loss_and_grad": logistic_loss_and_grad_other,
+                "fit_logistic_newton": fit_logistic_newton_irls,
                 "softmax_cross_entropy": softmax_cross_entropy_other}
     for name in students:
         verdict = judged_outside(f"from dlcourse.checks import ch03\nch03.{name}({name}, hidden=True)",
@@ -477,7 +554,7 @@ def test_the_grader_reaches_the_same_verdicts_from_the_kernels_answers():
 
 HIDDEN = ROOT / "solutions" / "ch03-regression" / "hidden_cases.py"
 _EXERCISES = ["fit_line", "normal_equations", "regression_metrics", "polynomial_features", "ridge",
-              "logistic_loss_and_grad", "softmax_cross_entropy"]
+              "logistic_loss_and_grad", "fit_logistic_newton", "softmax_cross_entropy"]
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -489,6 +566,7 @@ def test_the_hidden_cases_of_every_seed_are_well_posed(seed, capsys):
         assert repr(ch03.normal_equations(normal_equations, hidden=True)) == "2"
         assert repr(ch03.regression_metrics(regression_metrics, hidden=True)) == "3"
         assert repr(ch03.logistic_loss_and_grad(logistic_loss_and_grad, hidden=True)) == "2"
+        assert repr(ch03.fit_logistic_newton(fit_logistic_newton, hidden=True)) == "3"
         assert repr(ch03.softmax_cross_entropy(softmax_cross_entropy, hidden=True)) == "3"
 
 
@@ -560,7 +638,7 @@ def test_fit_line_with_the_wrong_number_of_values_fails():
            fragments=("should return 2 values (a tuple, a list or a 1-D array of 2)",))
 
 
-# -- exercise 8: softmax regression trained by batch gradient descent --------------------------------
+# -- exercise 9: softmax regression trained by batch gradient descent --------------------------------
 
 
 @pytest.fixture
@@ -686,7 +764,7 @@ def test_train_softmax_transposed_weights_are_named(_one_blas_thread, capsys):
 def test_train_softmax_says_when_the_failure_comes_from_exercise_7(_one_blas_thread, capsys):
     def broken_softmax_cross_entropy(logits, labels):
         loss, grad = softmax_cross_entropy(logits, labels)
-        return loss, grad * len(labels)          # exercise 7's gradient not averaged
+        return loss, grad * len(labels)          # exercise 8's gradient not averaged
 
     def built_on_it(X, y, n_classes, lam, lr, steps):
         W, b, history = np.zeros((n_classes, X.shape[1])), np.zeros(n_classes), []
@@ -698,14 +776,14 @@ def test_train_softmax_says_when_the_failure_comes_from_exercise_7(_one_blas_thr
 
     ch03.train_softmax(built_on_it, broken_softmax_cross_entropy)
     out = capsys.readouterr().out
-    assert "builds on your softmax_cross_entropy, which fails exercise 7's check" in out
+    assert "builds on your softmax_cross_entropy, which fails exercise 8's check" in out
     ch03.train_softmax(_train_with(lambda W, b, G, X, lam: (G.T @ X, G.sum(axis=0))), softmax_cross_entropy)
-    assert "fails exercise 7's check" not in capsys.readouterr().out
+    assert "fails exercise 8's check" not in capsys.readouterr().out
 
 
 def test_train_softmax_stub_and_library_fail(_one_blas_thread):
     _fails(ch03.train_softmax, _stub, softmax_cross_entropy, fragments=("not implemented yet",))
-    _fails(ch03.train_softmax, _stub, _stub, fragments=("fails exercise 7's check", "not implemented yet"))
+    _fails(ch03.train_softmax, _stub, _stub, fragments=("fails exercise 8's check", "not implemented yet"))
 
     def via_library(X, y, n_classes, lam, lr, steps):
         import dlcourse.functional as F
@@ -765,3 +843,141 @@ def test_train_softmax_the_grader_reaches_the_same_verdict_from_the_kernels_answ
                              "ch03.train_softmax(train_softmax, softmax_cross_entropy, hidden=True)",
                              students, points=4, hidden_path=HIDDEN)
     assert (verdict.points, verdict.outcome) == (4, "pass"), verdict.message
+
+
+# -- exercise 7: logistic regression by Newton's method ----------------------------------------------
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_newton_correct_styles_score_full_marks(hidden, capsys):
+    for f in (fit_logistic_newton, fit_logistic_newton_inverse, fit_logistic_newton_irls,
+              fit_logistic_newton_by_sample):
+        assert repr(ch03.fit_logistic_newton(f, hidden=hidden)) == "3", f.__name__
+
+
+def _newton_with(step):
+    """``fit_logistic_newton`` whose update is ``step(A, y, theta, lam, D, p) -> new theta``."""
+
+    def fitted(X, y, steps, lam=0.0, fit_intercept=True):
+        A, D = _design(X, fit_intercept)
+        y = np.asarray(y, dtype=float)
+        theta, iterates = np.zeros(A.shape[1]), [np.zeros(A.shape[1])]
+        for _ in range(steps):
+            p = np.exp(-np.logaddexp(0.0, -(A @ theta)))
+            theta = step(A, y, theta, lam, D, p)
+            iterates.append(theta)
+        return np.array(iterates)
+
+    return fitted
+
+
+def _gradient(A, y, theta, lam, D, p):
+    return A.T @ (p - y) + lam * D @ theta
+
+
+def _hessian(A, p, lam, D):
+    return A.T @ ((p * (1 - p))[:, None] * A) + lam * D
+
+
+@pytest.mark.parametrize("step, hint", [
+    (lambda A, y, t, lam, D, p: t - np.linalg.solve(A.T @ A + lam * D, _gradient(A, y, t, lam, D, p)),
+     "weighted by p_i (1 - p_i)"),
+    (lambda A, y, t, lam, D, p: t + np.linalg.solve(_hessian(A, p, lam, D), _gradient(A, y, t, lam, D, p)),
+     "the Newton step goes DOWNHILL"),
+    (lambda A, y, t, lam, D, p: t - np.linalg.solve(_hessian(A, p, lam, np.eye(len(D))),
+                                                    _gradient(A, y, t, lam, np.eye(len(D)), p)),
+     "the bias theta[0] is not penalised"),
+    (lambda A, y, t, lam, D, p: t - np.linalg.solve(_hessian(A, p, 2 * lam, D), _gradient(A, y, t, 2 * lam, D, p)),
+     "(lam / 2) ||w||^2, scikit-learn's convention"),
+    (lambda A, y, t, lam, D, p: t - np.linalg.solve(_hessian(A, p, lam * len(y), D) / len(y),
+                                                    _gradient(A, y, t, lam * len(y), D, p) / len(y)),
+     "the SUM of the log losses"),
+])
+def test_newton_typical_mistakes_fail_with_their_own_hint(step, hint, capsys):
+    message = _fails(ch03.fit_logistic_newton, _newton_with(step), fragments=(hint,))
+    assert "\u2717 the Newton iterates on small problems (0/2)" in message
+
+
+def test_newton_shape_mistakes_are_named(capsys):
+    def without_the_start(X, y, steps, lam=0.0, fit_intercept=True):
+        return fit_logistic_newton(X, y, steps, lam, fit_intercept)[1:]
+
+    def bias_last(X, y, steps, lam=0.0, fit_intercept=True):
+        iterates = fit_logistic_newton(X, y, steps, lam, fit_intercept)
+        return np.roll(iterates, -1, axis=1) if fit_intercept else iterates
+
+    def only_the_fit(X, y, steps, lam=0.0, fit_intercept=True):
+        return fit_logistic_newton(X, y, steps, lam, fit_intercept)[-1]
+
+    assert repr(ch03.fit_logistic_newton(without_the_start)) == "1"     # the fit itself is right
+    assert "theta_0 = 0 first" in capsys.readouterr().out
+    _fails(ch03.fit_logistic_newton, bias_last, fragments=("the bias comes first",))
+    _fails(ch03.fit_logistic_newton, only_the_fit, fragments=("wrong shape", "one row per iterate"))
+
+
+def test_newton_stopping_before_convergence_loses_the_sklearn_point(capsys):
+    def stops_after_three(X, y, steps, lam=0.0, fit_intercept=True):
+        # right on the small problems (at most 6 steps), but the larger fits freeze after 3 steps
+        iterates = fit_logistic_newton(X, y, steps, lam, fit_intercept)
+        return iterates if steps < 20 else np.vstack([iterates[:4], np.repeat(iterates[3:4], steps - 3, axis=0)])
+
+    assert repr(ch03.fit_logistic_newton(stops_after_three)) == "2"
+    assert "against scikit-learn's LogisticRegression" in capsys.readouterr().out
+
+
+def test_newton_calling_scikit_learn_or_the_reference_fails():
+    from sklearn.linear_model import LogisticRegression
+
+    def via_sklearn(X, y, steps, lam=0.0, fit_intercept=True):
+        model = LogisticRegression(C=1 / lam if lam else np.inf, fit_intercept=fit_intercept).fit(X, y)
+        fit = np.r_[model.intercept_, model.coef_[0]] if fit_intercept else model.coef_[0]
+        return np.vstack([np.zeros_like(fit)] + [fit] * steps)
+
+    _fails(ch03.fit_logistic_newton, via_sklearn, fragments=("scikit-learn's reference implementation",))
+    _fails(ch03.fit_logistic_newton, lambda *a, **k: ch03._ref_fit_logistic_newton(*a, **k),
+           fragments=("the course library's reference implementation",))
+
+
+def test_newton_reference_matches_scikit_learn_and_the_notes():
+    from sklearn.linear_model import LogisticRegression
+
+    from dlcourse.datasets import insurance_by_age
+
+    age, bought = insurance_by_age()
+    mle = ch03._ref_fit_logistic_newton(age, bought, 30)[-1]
+    assert -mle[0] / mle[1] == pytest.approx(45.97, abs=0.01)      # the chapter's maximum-likelihood boundary
+    model = LogisticRegression(C=np.inf, solver="lbfgs", tol=1e-12, max_iter=10_000).fit(age, bought)
+    np.testing.assert_allclose(mle, np.r_[model.intercept_, model.coef_[0]], rtol=1e-5)
+    X, y = ch03.digits_pair(3, 8)
+    for lam in (0.5, 2.0):
+        ours = ch03._ref_fit_logistic_newton(X, y, 25, lam=lam)[-1]
+        model = LogisticRegression(C=1 / lam, solver="lbfgs", tol=1e-12, max_iter=10_000).fit(X, y)
+        np.testing.assert_allclose(ours, np.r_[model.intercept_, model.coef_[0]], rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(ours, ch03._sklearn_fit(X, y, lam), rtol=1e-8, atol=1e-10)
+
+
+def test_newton_reference_gradient_and_hessian_match_torch():
+    rng = np.random.default_rng(5)
+    X, y, lam = rng.normal(size=(25, 3)), rng.integers(0, 2, size=25).astype(float), 0.7
+    theta = ch03._ref_fit_logistic_newton(X, y, 2, lam=lam)[1]          # an iterate away from 0
+    A = torch.tensor(_augment(X))
+
+    def J(t):
+        z = A @ t
+        return torch.sum(torch.nn.functional.softplus(z) - torch.tensor(y) * z) + 0.5 * lam * torch.sum(t[1:] ** 2)
+
+    t = torch.tensor(theta, requires_grad=True)
+    g = torch.autograd.grad(J(t), t)[0].numpy()
+    H = torch.autograd.functional.hessian(J, torch.tensor(theta)).numpy()
+    expected_next = theta - np.linalg.solve(H, g)
+    np.testing.assert_allclose(ch03._ref_fit_logistic_newton(X, y, 3, lam=lam)[2], expected_next, rtol=1e-10)
+
+
+def test_newton_quadratic_convergence_on_the_insurance_table():
+    from dlcourse.datasets import insurance_by_age
+
+    age, bought = insurance_by_age()
+    iterates = ch03._ref_fit_logistic_newton(age, bought, 12)
+    errors = np.linalg.norm(iterates - iterates[-1], axis=1)[3:7]     # near the minimum
+    ratios = errors[1:] / errors[:-1] ** 2                             # e_{t+1} / e_t^2 stays bounded
+    assert np.all(errors[1:] < errors[:-1] ** 1.8) and ratios.max() < 1.0

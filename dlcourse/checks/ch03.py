@@ -2,7 +2,9 @@
 matrix form (with the minimum-norm solution when XᵀX is singular), the
 regression metrics MSE / RMSE / R², polynomial features, ridge regression
 with an unpenalised bias, the logistic log loss and its gradient computed
-from the logits, and softmax cross-entropy with its gradient ŷ − y.
+from the logits, logistic regression fitted by Newton's method (IRLS), softmax
+cross-entropy with its gradient ŷ − y, and a softmax classifier trained by
+batch gradient descent.
 
 Every check takes the student's function and ``hidden=False``; the hidden
 variant (run by the grader) adds the instructor's cases from
@@ -32,7 +34,9 @@ from dlcourse.checks.core import (
 
 __all__ = [
     "collinear_regression",
+    "digits_pair",
     "fit_line",
+    "fit_logistic_newton",
     "full_rank_regression",
     "house_table",
     "insurance_table",
@@ -44,6 +48,7 @@ __all__ = [
     "random_classification",
     "random_powers",
     "random_predictions",
+    "random_newton_problem",
     "random_ridge",
     "regression_metrics",
     "ridge",
@@ -449,7 +454,184 @@ def logistic_loss_and_grad(student, hidden=False):
     return graded_parts([Part("the log loss", 1, loss_part), Part("its gradient", 1, grad_part)])
 
 
-# -- exercise 7: softmax cross-entropy ---------------------------------------------------------------
+# -- exercise 7: logistic regression by Newton's method (IRLS) ----------------------------------------
+
+
+def _ref_fit_logistic_newton(X, y, steps, lam=0.0, fit_intercept=True, *, weighted=True, direction=-1.0,
+                             penalise_intercept=False, penalty=1.0, mean=False):
+    """Newton's method from theta = 0 on J = sum_i [log(1 + e^z_i) - y_i z_i] + (lam / 2) theta^T D theta.
+
+    z = X~ theta with X~ = [1, X] (bias first, D = diag(0, 1, ..., 1)) or, without an intercept,
+    X~ = X and D = I. Each step solves H d = g with g = X~^T (p - y) + lam D theta and
+    H = X~^T S X~ + lam D, S = diag(p (1 - p)), and sets theta <- theta - d. Returns the
+    (steps + 1, columns of X~) iterates. The keywords make the usual wrong variants, named by the
+    check's diagnosis: ``weighted=False`` drops S from H, ``direction=+1`` steps uphill,
+    ``penalise_intercept`` puts the bias in the penalty, ``penalty=2`` differentiates
+    lam ||w||^2 instead of (lam / 2) ||w||^2, ``mean`` divides the data terms by N."""
+    A = _augmented(X) if fit_intercept else np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    D = np.eye(A.shape[1])
+    if fit_intercept and not penalise_intercept:
+        D[0, 0] = 0.0
+    scale = 1.0 / len(y) if mean else 1.0
+    theta = np.zeros(A.shape[1])
+    iterates = [theta]
+    with np.errstate(all="ignore"):
+        for _ in range(steps):
+            p = _ref_sigmoid(A @ theta)
+            weights = p * (1.0 - p) if weighted else np.ones_like(p)
+            gradient = scale * (A.T @ (p - y)) + penalty * lam * (D @ theta)
+            hessian = scale * ((A.T * weights) @ A) + penalty * lam * D
+            try:
+                theta = theta + direction * np.linalg.solve(hessian, gradient)
+            except np.linalg.LinAlgError:
+                theta = np.full_like(theta, np.nan)
+            iterates.append(theta)
+    return np.array(iterates)
+
+
+def _sklearn_fit(X, y, lam, fit_intercept=True):
+    """scikit-learn's minimiser of the same objective: C = 1 / lam (C = inf: no penalty).
+
+    Its newton-cholesky solver, run to a tolerance far below the checks' own, returns
+    theta in the exercise's layout (bias first when there is one)."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=1.0 / lam if lam > 0 else np.inf, fit_intercept=fit_intercept,
+                               solver="newton-cholesky", tol=1e-14, max_iter=1000)
+    model.fit(np.asarray(X, dtype=np.float64), np.asarray(y))
+    return np.r_[model.intercept_, model.coef_[0]] if fit_intercept else model.coef_[0].copy()
+
+
+_OWN += (_ref_fit_logistic_newton, _sklearn_fit)
+
+_NEWTON_HINT = ("start from theta = 0 (bias first: X~ = [1, X]); at each step p = sigmoid(X~ @ theta), "
+                "g = X~.T @ (p - y) + lam * D @ theta, H = X~.T @ diag(p * (1 - p)) @ X~ + lam * D with "
+                "D = diag(0, 1, ..., 1) (D = I without an intercept), then theta = theta - solve(H, g); "
+                "return all steps + 1 iterates, theta_0 = 0 included, as rows")
+
+_NEWTON_MISTAKES = (
+    ({"weighted": False}, "the Hessian of the log loss is X~^T S X~ with S = diag(p (1 - p)): each sample's "
+                          "outer product is weighted by p_i (1 - p_i), the derivative of the sigmoid"),
+    ({"direction": 1.0}, "the Newton step goes DOWNHILL: theta_new = theta - H^{-1} g (solve H d = g, then "
+                         "subtract d)"),
+    ({"penalise_intercept": True}, "the bias theta[0] is not penalised when fit_intercept=True (as in ridge, "
+                                   "exercise 5): D = diag(0, 1, ..., 1), both in g and in H"),
+    ({"penalty": 2.0}, "the penalty is (lam / 2) ||w||^2, scikit-learn's convention with C = 1 / lam: it adds "
+                       "lam * w to the gradient and lam * D to the Hessian, not 2 lam"),
+    ({"mean": True}, "J is the SUM of the log losses over the samples (not exercise 6's mean) plus "
+                     "(lam / 2) ||w||^2: do not divide g and H by N"),
+)
+
+
+def _diagnose_newton(got, case):
+    """The hint for wrong iterates: the named mistake that produces them, or the recipe."""
+    got = np.asarray(got, dtype=np.float64)
+    for variant, hint in _NEWTON_MISTAKES:
+        wrong = _ref_fit_logistic_newton(*case.args, **case.kwargs, **variant)
+        if got.shape == wrong.shape and np.allclose(got, wrong, rtol=1e-6, atol=1e-9, equal_nan=True):
+            return hint
+    expected = _ref_fit_logistic_newton(*case.args, **case.kwargs)
+    if got.shape == (expected.shape[0] - 1, expected.shape[1]):
+        return "return steps + 1 rows: theta_0 = 0 first, then the iterate after each step"
+    if got.shape == expected.shape[::-1] and (got.shape != expected.shape or np.allclose(got.T, expected)):
+        return "one ROW per iterate: shape (steps + 1, number of parameters)"
+    if (case.kwargs.get("fit_intercept", True) and got.shape == expected.shape
+            and np.allclose(np.roll(got, 1, axis=1), expected, rtol=1e-6, atol=1e-9)):
+        return "the bias comes first, theta[0], as in normal_equations and ridge"
+    return _NEWTON_HINT
+
+
+def random_newton_problem(rng):
+    """A small problem whose classes overlap (labels drawn from a logistic model), a lambda, a few steps."""
+    n, d = int(rng.integers(8, 40)), int(rng.integers(1, 5))
+    X = rng.normal(size=(n, d)) * rng.uniform(0.5, 2.0, size=d)
+    y = (rng.uniform(size=n) < 1.0 / (1.0 + np.exp(-(X @ rng.normal(size=d) + rng.normal())))).astype(np.int64)
+    y[:2] = [0, 1]                                      # both classes present
+    lam = float(10 ** rng.uniform(-1, 1))
+    return Case((X, y, int(rng.integers(1, 7))), {"lam": lam, "fit_intercept": bool(rng.integers(0, 2))})
+
+
+def digits_pair(first, second, count=None):
+    """The digits ``first`` (label 0) and ``second`` (label 1), the first ``count`` of them: 64 pixels in [0, 1]."""
+    X, y = _digits()
+    chosen = np.flatnonzero((y == first) | (y == second))[:count]
+    return X[chosen], (y[chosen] == second).astype(np.int64)
+
+
+def fit_logistic_newton(student, hidden=False):
+    """Exercise 7: ``fit_logistic_newton(X, y, steps, lam=0.0, fit_intercept=True)`` -> the iterates.
+
+    2 points for the iterates on small problems (each against the reference's Newton steps), 1 for
+    the last iterate against scikit-learn's ``LogisticRegression(C=1/lam)`` on larger ones. The
+    hidden part gives ``{"iterates": [cases], "sklearn": [cases]}``."""
+    X_ins, y_ins = insurance_table()
+    ages = np.array([22, 25, 47, 52, 46, 56, 55, 60, 62, 61, 18, 28, 27, 29, 49], dtype=np.float64)
+    bought = np.array([0, 0, 1, 0, 1, 1, 0, 1, 1, 1, 0, 0, 0, 0, 1])
+    tiny_X, tiny_y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 1, 0, 1])
+    iterate_cases = [
+        Case((tiny_X, tiny_y, 1), label="four points, one step from zero"),
+        Case((tiny_X, tiny_y, 4), {"lam": 0.5}, label="four points, lam = 0.5, four steps"),
+        Case((ages[:, None], bought, 6), label="the insurance table by age, lam = 0, six steps"),
+        Case((X_ins, y_ins, 5), {"lam": 1.0}, label="age and affordability, lam = 1, five steps"),
+        Case((np.column_stack([np.ones(15), ages]), bought, 5), {"lam": 1.0, "fit_intercept": False},
+             label="no intercept: a ones column in X, penalised like the rest, lam = 1"),
+    ]
+    iterate_cases += random_cases(121, 3, random_newton_problem, label="random overlapping classes")
+    X_pair, y_pair = digits_pair(3, 8)
+    sklearn_cases = [
+        Case((ages[:, None], bought, 20), label="the insurance table by age, lam = 0 (C = inf)"),
+        Case((X_ins, y_ins, 20), {"lam": 1.0}, label="age and affordability, lam = 1 (C = 1)"),
+        Case((X_pair, y_pair, 20), {"lam": 2.0}, label="the digits 3 (0) and 8 (1), 64 pixels, lam = 2 (C = 0.5)"),
+        Case((np.column_stack([np.ones(15), ages]), bought, 20), {"lam": 1.0, "fit_intercept": False},
+             label="no intercept, lam = 1"),
+    ]
+    if hidden:
+        more = hidden_part("fit_logistic_newton")
+        iterate_cases += more["iterates"]
+        sklearn_cases += more["sklearn"]
+    refs = _references() + tuple(library_functions("sklearn.linear_model._logistic"))
+
+    def run(case):
+        return call_student(student, *case.args, name="fit_logistic_newton", case=case, forbidden=refs,
+                            keeps_inputs=True, arg_names=("X", "y"), **case.kwargs)
+
+    def iterates():
+        for case in iterate_cases:
+            got, noise = run(case)
+            expected = _ref_fit_logistic_newton(*case.args, **case.kwargs)
+            try:
+                expect_close(got, expected, "the iterates returned by `fit_logistic_newton`", case,
+                             rtol=1e-6, atol=1e-9, noise=noise)
+            except CheckFailure as failure:
+                raise CheckFailure(f"{failure}\n  hint: {_diagnose_newton(_as_array(got, 'iterates'), case)}") from None
+        print(f"\u2713 fit_logistic_newton: the iterates of all {len(iterate_cases)} small problems are right")
+
+    def against_sklearn():
+        for case in sklearn_cases:
+            got, noise = run(case)
+            got = _as_array(got, "the iterates returned by `fit_logistic_newton`")
+            X, y, _ = case.args
+            expected = _sklearn_fit(X, y, case.kwargs.get("lam", 0.0), case.kwargs.get("fit_intercept", True))
+            if got.ndim != 2 or got.shape[1] != expected.shape[0]:
+                raise CheckFailure(f"the iterates returned by `fit_logistic_newton` should have one row per "
+                                   f"iterate and {expected.shape[0]} columns, got shape {got.shape}"
+                                   f"\n  input: {case.describe()}")
+            expect_close(got[-1], expected, "the last iterate, against scikit-learn's LogisticRegression", case,
+                         rtol=1e-6, atol=1e-8, noise=noise,
+                         hint="after enough Newton steps theta minimises sum_i log-loss_i + (lam / 2) ||w||^2, "
+                              "which scikit-learn's LogisticRegression(C = 1 / lam) minimises too (C = inf for "
+                              "lam = 0), with theta = [intercept_, *coef_[0]]; " + _NEWTON_HINT)
+        print(f"\u2713 fit_logistic_newton: the last iterate equals scikit-learn's fit on all "
+              f"{len(sklearn_cases)} problems")
+
+    return graded_parts([
+        Part("the Newton iterates on small problems", 2, iterates),
+        Part("the fit against scikit-learn's LogisticRegression(C = 1 / lam)", 1, against_sklearn),
+    ])
+
+
+# -- exercise 8: softmax cross-entropy ---------------------------------------------------------------
 
 
 def random_batch(rng):
@@ -459,7 +641,7 @@ def random_batch(rng):
 
 
 def softmax_cross_entropy(student, hidden=False):
-    """Exercise 7: ``softmax_cross_entropy(logits, labels) -> (loss, grad)`` (partial credit)."""
+    """Exercise 8: ``softmax_cross_entropy(logits, labels) -> (loss, grad)`` (partial credit)."""
     cases = [
         Case((np.array([[1.0, 2.0, 3.0]]), np.array([2])), label="one sample, logits [1, 2, 3], label 2"),
         Case((np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.0]]), np.array([0, 2])), label="a batch of two"),
@@ -489,7 +671,7 @@ def softmax_cross_entropy(student, hidden=False):
     return graded_parts([Part("the loss", 1, loss_part), Part("its gradient y_hat - y", 2, grad_part)])
 
 
-# -- exercise 8: a softmax classifier trained by batch gradient descent ------------------------------
+# -- exercise 9: a softmax classifier trained by batch gradient descent ------------------------------
 
 DIGITS_LAM, DIGITS_LR, DIGITS_STEPS = 1e-3, 1.0, 300   # the digits run every student makes
 PASS_ACCURACY = 0.93                                     # the reference reaches 0.95 to 0.97
@@ -587,7 +769,7 @@ def _digits():
 
 
 def _softmax_ce_works(softmax_cross_entropy):
-    """Whether the student's exercise 7 passes on its visible cases (asked unconditionally,
+    """Whether the student's exercise 8 passes on its visible cases (asked unconditionally,
     so that every grading plan holds the same calls); the message when it does not."""
     if softmax_cross_entropy is None:
         return None
@@ -603,13 +785,13 @@ def _softmax_ce_works(softmax_cross_entropy):
 
 
 def train_softmax(student, softmax_cross_entropy=None, hidden=False):
-    """Exercise 8: ``train_softmax(X, y, n_classes, lam, lr, steps) -> (W, b, history)`` (partial credit).
+    """Exercise 9: ``train_softmax(X, y, n_classes, lam, lr, steps) -> (W, b, history)`` (partial credit).
 
     2 points for the updates on small problems (W, b and the history against the reference's),
     1 for the training objective reached on the digits, 1 for a held-out test accuracy of at least
     ``PASS_ACCURACY``, measured by the grader on the split it holds: the chapter's split in the
     visible part; in the hidden part ``{"updates": [cases], "split": (train_index, test_index)}``
-    adds cases and replaces the split. ``softmax_cross_entropy``, the student's exercise 7, is
+    adds cases and replaces the split. ``softmax_cross_entropy``, the student's exercise 8, is
     checked first so that a failure caused by it says so."""
     broken = _softmax_ce_works(softmax_cross_entropy)
     more = hidden_part("train_softmax") if hidden else {}
@@ -635,7 +817,7 @@ def train_softmax(student, softmax_cross_entropy=None, hidden=False):
         X_train, X_test, y_train, y_test = load_digits_split(flat=True)
         where = f"the chapter's split ({len(y_test)} test images)"
     refs = _references()
-    after = (f"\n  (train_softmax builds on your softmax_cross_entropy, which fails exercise 7's check: "
+    after = (f"\n  (train_softmax builds on your softmax_cross_entropy, which fails exercise 8's check: "
              f"{broken}; fix that first)") if broken else ""
 
     def run(case):

@@ -299,8 +299,9 @@ def call_student(fn, *args, name=None, case=None, forbidden=(), keeps_inputs=Fal
                     f"`{name}` calls {called.qualname}, which would switch off the check that "
                     "your code does not call the reference implementation." + where
                 ) from None
+            owner = "scikit-learn's" if called.qualname.startswith("sklearn.") else "the course library's"
             raise CheckFailure(
-                f"`{name}` calls {called.qualname}, the course library's reference "
+                f"`{name}` calls {called.qualname}, {owner} reference "
                 "implementation of this exercise. Write the computation yourself "
                 "(NumPy is allowed)." + where
             ) from None

@@ -10,12 +10,14 @@ import numpy as np
 
 from dlcourse.checks.ch03 import (
     collinear_regression,
+    digits_pair,
     full_rank_regression,
     house_table,
     insurance_table,
     noisy_line,
     random_batch,
     random_classification,
+    random_newton_problem,
     random_powers,
     random_predictions,
     random_ridge,
@@ -81,6 +83,34 @@ def logistic_loss_and_grad(rng):
         Case((np.array([[1.0], [-1.0]]), np.array([1, 0]), np.array([800.0]), 0.0), label="logits of +-800, both right"),
         Case((X, y, np.array([-1.0, -1.0]), 0.0), label="w = [-1, -1]: very negative logits"),
     ] + random_cases(rng, 4, random_classification, label="more hidden data and weights")
+
+
+def _larger_newton_problem(rng):
+    """50 to 199 samples of 2 to 6 features whose classes overlap, a lambda from 0.1 to 10, 25 steps."""
+    n, d = int(rng.integers(50, 200)), int(rng.integers(2, 7))
+    X = rng.normal(size=(n, d)) + rng.normal(scale=3, size=d)
+    y = (rng.uniform(size=n) < 1.0 / (1.0 + np.exp(-(X - X.mean(axis=0)) @ rng.normal(size=d)))).astype(np.int64)
+    return Case((X, y, 25), {"lam": float(10 ** rng.uniform(-1, 1)), "fit_intercept": bool(rng.integers(0, 2))})
+
+
+def fit_logistic_newton(rng):
+    """Iterates of small problems; the last iterate of larger ones, a pair of digits included."""
+    first, second = (int(k) for k in rng.choice(10, size=2, replace=False))
+    X_pair, y_pair = digits_pair(first, second)
+    x = np.array([3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0])
+    y = np.array([0, 0, 1, 1, 0, 1, 0, 1])
+    return {
+        "iterates": random_cases(rng, 3, random_newton_problem, label="hidden overlapping classes") + [
+            Case((x[:, None] * 1000.0, y, 5), label="a feature in the thousands, lam = 0"),
+            Case((np.column_stack([x, x]), y, 4), {"lam": 0.3}, label="the same column twice, lam = 0.3"),
+            Case((x[:, None], y.astype(np.float64), 3), {"lam": 2.0, "fit_intercept": False},
+                 label="float labels, no intercept, lam = 2"),
+        ] + random_cases(rng, 3, random_newton_problem, label="more hidden overlapping classes"),
+        "sklearn": [
+            Case((X_pair, y_pair, 25), {"lam": float(10 ** rng.uniform(-0.3, 1))},
+                 label=f"hidden digits {first} (0) and {second} (1)"),
+        ] + random_cases(rng, 3, _larger_newton_problem, label="hidden larger problem"),
+    }
 
 
 def softmax_cross_entropy(rng):
