@@ -1,7 +1,8 @@
 """Checks for chapter 4, *Gradient descent*: a central-difference derivative,
 gradient descent on a curve (the notes' x² examples), the notes' single-weight
-update, feature standardisation, batch gradient descent for linear regression
-and mini-batch gradient descent with a fixed shuffling protocol.
+update, feature standardisation, batch gradient descent for linear regression,
+min-max scaling and PCA whitening, mini-batch gradient descent with a fixed
+shuffling protocol, and mini-batch training with a validation split.
 
 Every check takes the student's function and ``hidden=False``; the hidden
 variant (run by the grader) adds the instructor's cases from
@@ -24,9 +25,21 @@ Conventions the reference computations follow (the notebook states them):
   by 1; the input is not modified;
 * linear regression: ``L(w, b) = mean((X w + b - y)^2)``, start at
   ``w = 0, b = 0``, both gradients taken at the current point;
+* min-max scaling: ``low + (X - min) / (max - min) * (high - low)`` per
+  column, a constant column divided by 1 (so it becomes ``low``);
+* whitening: ``C = Xc^T Xc / m = U diag(lambda) U^T``, eigenvalues from largest
+  to smallest, each eigenvector signed so that its entry of largest absolute
+  value is positive, ``W = diag(1 / sqrt(lambda + eps)) U^T``, ``Z = Xc W^T``;
 * mini-batch: ``order = rng.permutation(m)`` at the start of every epoch,
   batches ``order[0:B], order[B:2B], ...`` (the last may be smaller), the
-  gradient of the mean squared error over the batch.
+  gradient of the mean squared error over the batch;
+* validation split: ``order = rng.permutation(m)`` once, validation rows
+  ``order[:n_val]``, then every epoch ``rng.permutation(m - n_val)`` over the
+  training rows; losses on both parts after every epoch; the weights of the
+  first epoch with the lowest validation loss.
+
+Every check compares in float64; a float32 answer is named as such in the
+failure (see :func:`dlcourse.checks.core.expect_close`).
 """
 
 import copy
@@ -347,14 +360,14 @@ def linear_regression_gd(student, hidden=False):
     if hidden:
         cases += hidden_part("linear_regression_gd")
     check_function(student, _ref_linear_regression_gd, cases, name="linear_regression_gd",
-                   forbidden=_references(), rtol=1e-7, atol=1e-9,
+                   forbidden=_references(), rtol=1e-7, atol=1e-9, keeps_inputs=True,
                    hint="start from w = 0 (one weight per column of X) and b = 0; with r = X w + b - y the "
                         "gradients are dL/dw = (2/m) X^T r and dL/db = (2/m) sum(r) (mind the 2 and the mean); "
                         "compute both at the current (w, b) before changing either; losses holds epochs + 1 "
                         "values, the loss before training first")
 
 
-# -- exercise 6: mini-batch gradient descent -------------------------------------------------
+# -- exercise 7: mini-batch gradient descent -------------------------------------------------
 
 
 def gen(seed):
@@ -380,7 +393,7 @@ def minibatch_case(rng):
 
 
 def minibatch_gd(student, hidden=False):
-    """Exercise 6: ``minibatch_gd(X, y, lr, epochs, batch_size, rng) -> (w, b, losses)`` (partial credit).
+    """Exercise 7: ``minibatch_gd(X, y, lr, epochs, batch_size, rng) -> (w, b, losses)`` (partial credit).
 
     The hidden part gives ``{"full_batch", "stochastic", "general"}``: the cases each part adds."""
     from dlcourse.datasets import house_prices
@@ -398,7 +411,7 @@ def minibatch_gd(student, hidden=False):
 
     def run(cases):
         check_function(student, _ref_minibatch_gd, cases, name="minibatch_gd", forbidden=refs,
-                       rtol=1e-7, atol=1e-9, hint=hint)
+                       rtol=1e-7, atol=1e-9, hint=hint, keeps_inputs=True)
 
     def full_batch():
         cases = [
