@@ -1,7 +1,9 @@
 """The chapter 4 checks accept correct answers written in different ways and
 reject the usual wrong ones (one-sided differences, a wrong sign, a missing
-factor 2, ddof = 1, sequential updates, reshuffling once) with a message that
-says what went wrong; the references reproduce the notes' numbers."""
+factor 2, ddof = 1, sequential updates, reshuffling once, np.cov's m - 1, eigh's
+order and signs, the last epoch's weights instead of the best) with a message
+that says what went wrong; the references reproduce the notes' numbers and agree
+with PyTorch and scikit-learn."""
 
 import contextlib
 import warnings
