@@ -118,6 +118,10 @@ def test_descent_2d_names_the_step_a_path_leaves_the_frame():
     assert legend_texts(ax) == ["gd: left the frame at step 31"]
     inside = run_descent("saddle", gd(0.1), 28)
     assert legend_texts(plot_descent_2d("saddle", {"gd": inside})) == [f"gd: final loss {inside.final_loss:.3g}"]
+    # a path that steps off the map and comes back ends on the picture: its final loss is shown
+    back = compare_optimizers("ravine", ["rmsprop"])["rmsprop (lr 0.3)"]
+    assert back.points[1, 1] < -1.5 and abs(back.points[-1, 1]) < 1.5     # below the map's y = -1.5 at step 1
+    assert legend_texts(plot_descent_2d("ravine", {"r": back})) == [f"r: final loss {back.final_loss:.3g}"]
 
 
 def _label_boxes(ax):

@@ -146,7 +146,7 @@ def plot_descent_2d(objective, paths, ax=None, levels=30, grid=200, minima=True)
 
     ``paths`` is ``{label: DescentPath}`` (or one path). Each path is one line
     with markers, its legend entry is ``"label: final loss …"``, or
-    ``"label: left the frame at step k"`` for a path that leaves the map (its
+    ``"label: left the frame at step k"`` for a path that ends off the map (its
     final loss is not on the picture); the known
     minima are black stars and the start a black square (neither in the
     legend). Objectives with a huge range (Rosenbrock, Beale, Himmelblau) get
@@ -176,14 +176,16 @@ def plot_descent_2d(objective, paths, ax=None, levels=30, grid=200, minima=True)
 
 def framed_label(label, path, domain):
     """The legend entry of a path on the map ``domain`` ``((x0, x1), (y0, y1))``: its final loss
-    (``path_label``), or, when it leaves the map, the first step outside (and whether it diverged)."""
+    (``path_label``) when it ends on the map; else the step from which it stays off the map (and
+    whether it diverged), since a final loss off the picture would describe nothing drawn."""
     points = np.asarray(path.points, dtype=np.float64)
     (x0, x1), (y0, y1) = domain
     with np.errstate(invalid="ignore"):
         inside = (points[:, 0] >= x0) & (points[:, 0] <= x1) & (points[:, 1] >= y0) & (points[:, 1] <= y1)
-    if inside.all():
+    if inside[-1]:
         return path_label(label, path)
-    text = f"{label}: left the frame at step {int(np.argmin(inside))}"
+    last_inside = np.flatnonzero(inside)
+    text = f"{label}: left the frame at step {int(last_inside[-1]) + 1 if last_inside.size else 0}"
     return text + " (diverged)" if path.diverged else text
 
 
