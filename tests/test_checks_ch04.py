@@ -920,3 +920,14 @@ def test_the_new_exercises_hidden_cases_of_every_seed_are_well_posed(seed, capsy
         assert float(ch04.scaling(min_max_scale_loop, whiten_svd, hidden=True)) == 3.0
         assert float(ch04.train_validate(train_validate, hidden=True)) == 3.0
         assert float(ch04.train_validate(train_validate_theta, hidden=True)) == 3.0
+
+
+def test_min_max_scale_on_arrays_only_is_told_a_list_is_allowed(capsys):
+    def arrays_only(X, low=0.0, high=1.0):
+        col_min, col_max = X.min(axis=0), X.max(axis=0)       # a list has no .min
+        span = np.where(col_max > col_min, col_max - col_min, 1.0)
+        return low + (X - col_min) / span * (high - low), col_min, col_max
+
+    assert float(ch04.scaling(arrays_only, whiten)) == 2.0
+    out = capsys.readouterr().out
+    assert "raised AttributeError" in out and "X may be a list of rows" in out

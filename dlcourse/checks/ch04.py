@@ -579,8 +579,8 @@ def min_max_case(rng):
 
 
 MIN_MAX_HINT = ("work per column (axis=0): X_scaled = low + (X - min) / (max - min) * (high - low), with the "
-                "column's own min and max; a constant column (max == min) becomes low; return "
-                "(X_scaled, col_min, col_max), float64")
+                "column's own min and max; a constant column (max == min) becomes low; X may be a list of rows "
+                "(np.asarray(X, dtype=float) first); return (X_scaled, col_min, col_max), float64")
 
 
 def _min_max_slips(case, index):
@@ -650,6 +650,8 @@ def scaling(min_max_scale, whiten, hidden=False):
         Case((np.array([[1.0, 5.0], [2.0, 5.0], [4.0, 5.0]]),), {"low": 2.0, "high": 3.0},
              label="a constant column (max == min) becomes low"),
         Case((np.array([[3, -1], [0, 2], [6, 8]]),), label="integer input"),
+        Case(([[3.0, -1.0], [0.0, 2.0], [6.0, 8.5]],), {"low": -1.0, "high": 1.0},
+             label="X given as a list of rows (the spec allows it: np.asarray(X, dtype=float) first)"),
     ] + random_cases(101, 3, min_max_case) + more.get("min_max_scale", [])
     whiten_cases = [
         Case((houses,), label="the notes' house table (area, bedrooms)"),
