@@ -931,3 +931,17 @@ def test_min_max_scale_on_arrays_only_is_told_a_list_is_allowed(capsys):
     assert float(ch04.scaling(arrays_only, whiten)) == 2.0
     out = capsys.readouterr().out
     assert "raised AttributeError" in out and "X may be a list of rows" in out
+
+
+def test_whiten_with_several_slips_at_once_is_told_each(capsys):
+    def np_cov_and_raw_eigh(X, eps=1e-5):
+        X = np.asarray(X, dtype=float)
+        mean = X.mean(axis=0)
+        eigenvalues, U = np.linalg.eigh(np.cov(X - mean, rowvar=False))       # m - 1, ascending, any sign
+        W = U.T / np.sqrt(eigenvalues + eps)[:, None]
+        return (X - mean) @ W.T, mean, W
+
+    assert float(ch04.scaling(min_max_scale, np_cov_and_raw_eigh)) == 1.0
+    out = capsys.readouterr().out
+    for fragment in ("np.cov divides by m - 1", "increasing order", "an eigenvector's sign is arbitrary"):
+        assert fragment in out, out

@@ -602,30 +602,39 @@ def _min_max_slips(case, index):
     return slips
 
 
+#: the typical slips of ``whiten`` (keyword flags of ``_ref_whiten``) and what each one's hint says
+_WHITEN_SLIPS = (
+    ("ddof", 1, "the covariance divides by m (np.cov divides by m - 1 unless bias=True): "
+                "C = (X - mean)^T (X - mean) / m"),
+    ("descending", False, "np.linalg.eigh returns the eigenvalues in increasing order: reverse them (and the "
+                          "eigenvectors' columns) so that column 0 of Z has the largest variance"),
+    ("fix_signs", False, "an eigenvector's sign is arbitrary: flip each one so that its entry of largest "
+                         "absolute value is positive"),
+    ("eps", 0.0, "add eps to every eigenvalue under the square root: 1 / sqrt(lambda + eps)"),
+    ("eps_inside", False, "eps goes under the square root: 1 / sqrt(lambda + eps), not 1 / (sqrt(lambda) + eps)"),
+)
+
+
 def _whiten_slips(case, index):
+    """Every combination of the typical slips, each with the hints of the slips it makes (a whitening
+    can get the covariance, the order and the signs wrong at once)."""
+    import itertools
+
     X = case.args[0]
     eps = case.kwargs.get("eps", WHITEN_EPS)
-    slips = [
-        (_ref_whiten(X, eps, ddof=1)[index], "the covariance divides by m (np.cov divides by m - 1 unless "
-                                              "bias=True): C = (X - mean)^T (X - mean) / m"),
-        (_ref_whiten(X, eps, descending=False)[index], "np.linalg.eigh returns the eigenvalues in increasing "
-                                                       "order: reverse them (and the eigenvectors' columns) so "
-                                                       "that column 0 of Z has the largest variance"),
-        (_ref_whiten(X, eps, fix_signs=False)[index], "an eigenvector's sign is arbitrary: flip each one so "
-                                                      "that its entry of largest absolute value is positive"),
-        (_ref_whiten(X, eps, descending=False, fix_signs=False)[index],
-         "order the eigenvalues from largest to smallest and flip each eigenvector so that its entry of "
-         "largest absolute value is positive (np.linalg.eigh guarantees neither)"),
-        (_ref_whiten(X, 0.0)[index], "add eps to every eigenvalue under the square root: 1 / sqrt(lambda + eps)"),
-        (_ref_whiten(X, eps, eps_inside=False)[index], "eps goes under the square root: 1 / sqrt(lambda + eps), "
-                                                       "not 1 / (sqrt(lambda) + eps)"),
-    ]
+    slips = []
+    for chosen in itertools.product((False, True), repeat=len(_WHITEN_SLIPS)):
+        if not any(chosen) or (chosen[3] and chosen[4]):        # the reference; eps both left out and moved
+            continue
+        flags = {name: value for (name, value, _), on in zip(_WHITEN_SLIPS, chosen) if on}
+        eps_used = flags.pop("eps", eps)
+        hints = [hint for (_, _, hint), on in zip(_WHITEN_SLIPS, chosen) if on]
+        slips.append((_ref_whiten(X, eps_used, **flags)[index], "; and ".join(hints)))
+    Z, _, W = _ref_whiten(X, eps)
     if index == 2:
-        W = _ref_whiten(X, eps)[2]
         slips.append((W.T, "W's ROWS are the scaled eigenvectors, W = diag(1 / sqrt(lambda + eps)) U^T, so that "
                            "Z = (X - mean) @ W.T"))
     if index == 0:
-        Z, _, W = _ref_whiten(X, eps)
         slips.append((np.asarray(X, dtype=np.float64) @ W.T, "centre X first: Z = (X - mean) @ W.T"))
     return slips
 
