@@ -945,3 +945,56 @@ def test_whiten_with_several_slips_at_once_is_told_each(capsys):
     out = capsys.readouterr().out
     for fragment in ("np.cov divides by m - 1", "increasing order", "an eigenvector's sign is arbitrary"):
         assert fragment in out, out
+
+
+# -- the grader's verdict: the calls replayed in a kernel, the answers judged outside ----------------
+
+
+def test_the_new_exercises_are_judged_by_the_grader_with_partial_credit():
+    from tests.check_tools import judged_outside
+
+    source = "from dlcourse.checks import ch04\nch04.train_validate(train_validate, hidden=True)"
+
+    def last_weights(X, y, n_val, lr, epochs, batch_size, rng):
+        # the right losses, but the weights after the last epoch instead of the best one
+        w_last = np.zeros(X.shape[1])
+        order = rng.permutation(len(X))
+        X_tr, y_tr = X[order[n_val:]], y[order[n_val:]]
+        b_last = 0.0
+        _, _, history = train_validate(X, y, n_val, lr, epochs, batch_size, _Replay(order, rng))
+        for shuffle in _Replay.drawn:
+            for start in range(0, len(shuffle), batch_size):
+                rows = shuffle[start:start + batch_size]
+                r = X_tr[rows] @ w_last + b_last - y_tr[rows]
+                w_last, b_last = w_last - lr * 2 * X_tr[rows].T @ r / len(rows), b_last - lr * 2 * r.mean()
+        return w_last, b_last, history
+
+    verdict = judged_outside(source, {"train_validate": last_weights}, points=3,
+                             answers_from={"train_validate": train_validate}, hidden_path=HIDDEN, seed=4)
+    assert verdict.points == 2, verdict.message
+    assert "not those after the last epoch" in verdict.message
+    honest = judged_outside(source, {"train_validate": train_validate_theta}, points=3,
+                            answers_from={"train_validate": train_validate}, hidden_path=HIDDEN, seed=4)
+    assert honest.points == 3, honest.message
+    scaling_source = "from dlcourse.checks import ch04\nch04.scaling(min_max_scale, whiten, hidden=True)"
+    both = judged_outside(scaling_source, {"min_max_scale": min_max_scale_loop, "whiten": whiten_svd},
+                          answers_from={"min_max_scale": min_max_scale, "whiten": whiten},
+                          points=3, hidden_path=HIDDEN, seed=4)
+    assert both.points == 3, both.message
+
+
+class _Replay:
+    """A generator that hands out ``order`` first, then draws from ``rng`` and remembers each draw."""
+
+    drawn = []
+
+    def __init__(self, order, rng):
+        self.order, self.rng = order, rng
+        _Replay.drawn = []
+
+    def permutation(self, n):
+        if self.order is not None:
+            order, self.order = self.order, None
+            return order
+        _Replay.drawn.append(self.rng.permutation(n))
+        return _Replay.drawn[-1]
