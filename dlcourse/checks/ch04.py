@@ -742,9 +742,9 @@ def overfitting_data(rng, m=40, n=24, noise=1.0):
 
 
 TRAIN_VALIDATE_HINT = (
-    "draw order = rng.permutation(m) once: validation rows order[:n_val], training rows order[n_val:]; "
+    "draw order = rng.permutation(m) once: validation rows order[:n_val], training rows train_rows = order[n_val:]; "
     "start from w = 0, b = 0; every epoch draw shuffle = rng.permutation(number of training rows) and take "
-    "the batches shuffle[0:B], shuffle[B:2B], ... of the training rows (mean squared error of each batch); "
+    "the batches train_rows[shuffle[0:B]], train_rows[shuffle[B:2B]], ... (mean squared error of each batch); "
     "after each epoch record the MSE on the whole training part and on the validation part; return the "
     "(w, b) of the epoch with the lowest validation loss (the first one on a tie; epoch 0 is w = 0, b = 0) "
     "and history = {'train_loss', 'val_loss', 'best_epoch'}")

@@ -102,14 +102,18 @@ def scaling(rng):
     houses, _ = house_prices()
     return {
         "min_max_scale": [
-            Case((np.array([[4.0, -2.0, 7.0]]),), {"low": -1.0, "high": 1.0}, label="a single row: every column is constant"),
+            Case((np.array([[4.0, -2.0, 7.0]]),), {"low": -1.0, "high": 1.0},
+                 label="a single row: every column is constant"),
             Case((np.array([[1e6, 1e-3], [3e6, 2e-3], [2e6, 5e-3]]),), label="columns of very different scales"),
-            Case((houses[:, ::-1],), {"low": 10.0, "high": 20.0}, label="the house table, columns swapped, to [10, 20]"),
+            Case((houses[:, ::-1],), {"low": 10.0, "high": 20.0},
+                 label="the house table, columns swapped, to [10, 20]"),
         ] + random_cases(rng, 3, min_max_case),
         "whiten": [
-            Case((houses * np.array([1e-3, 1.0]),), {"eps": 1e-3}, label="the house table, area in 1000 sq ft, eps = 1e-3"),
+            Case((houses * np.array([1e-3, 1.0]),), {"eps": 1e-3},
+                 label="the house table, area in 1000 sq ft, eps = 1e-3"),
             Case((np.array([[0.0], [1.0], [3.0], [4.0]]),), label="one feature: whitening is standardising"),
-        ] + random_cases(rng, 3, lambda r: (correlated_table(r, m=int(r.integers(30, 80)), n=int(r.integers(2, 6))),)),
+        ] + random_cases(rng, 3, lambda r: (
+            correlated_table(r, m=int(r.integers(30, 80)), n=int(r.integers(2, 6))),)),
     }
 
 
