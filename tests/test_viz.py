@@ -105,7 +105,44 @@ def test_descent_2d_one_labelled_path_per_optimizer(ravine_paths):
     assert legend_texts(ax) == [line.get_label() for line in drawn]
     assert ax.collections  # the contour lines
     assert ax.get_xlim() == (-9.0, 3.0) and ax.get_xlabel() == "x"
-    assert "final loss" in legend_texts(plot_descent_2d("house", ravine_paths["sgd (lr 0.05)"]))[0]
+    # the ravine's path starts outside the house map: its final loss would be a number off the picture
+    assert legend_texts(plot_descent_2d("house", ravine_paths["sgd (lr 0.05)"])) == [
+        "sgd (lr 0.05): left the frame at step 0"]
+
+
+def test_descent_2d_names_the_step_a_path_leaves_the_frame():
+    saddle = run_descent("saddle", gd(0.1), 40)           # y = 0.01 * 1.2^k passes 2.5 at step 31
+    assert saddle.points[30, 1] < 2.5 < saddle.points[31, 1] and not saddle.diverged
+    ax = plot_descent_2d("saddle", {"gd": saddle})
+    assert ax.get_ylim() == (-2.5, 2.5)
+    assert legend_texts(ax) == ["gd: left the frame at step 31"]
+    inside = run_descent("saddle", gd(0.1), 28)
+    assert legend_texts(plot_descent_2d("saddle", {"gd": inside})) == [f"gd: final loss {inside.final_loss:.3g}"]
+    # a path that steps off the map and comes back ends on the picture: its final loss is shown
+    back = compare_optimizers("ravine", ["rmsprop"])["rmsprop (lr 0.3)"]
+    assert back.points[1, 1] < -1.5 and abs(back.points[-1, 1]) < 1.5     # below the map's y = -1.5 at step 1
+    assert legend_texts(plot_descent_2d("ravine", {"r": back})) == [f"r: final loss {back.final_loss:.3g}"]
+
+
+def _label_boxes(ax):
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    return {t.get_text(): t.get_window_extent(renderer) for t in ax.texts if t.get_text()}
+
+
+@pytest.mark.parametrize("lr, start, steps", [(0.8, -4.0, 8), (0.4, -4.0, 10), (0.1, 3.0, 8), (0.02, -4.0, 10)])
+def test_descent_1d_iterate_labels_never_overlap(lr, start, steps):
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    try:
+        plot_descent_1d("square", run_descent("square", gd(lr), steps, start=[start]), ax=ax, annotate=6)
+        boxes = _label_boxes(ax)
+        assert f"x(0) = {start:g}" in boxes and len(boxes) >= 2    # the start and at least one more
+        drawn = list(boxes.values())
+        for i, a in enumerate(drawn):
+            for b in drawn[i + 1:]:
+                assert not a.overlaps(b), (lr, [t for t in boxes])
+    finally:
+        plt.close(fig)
 
 
 def test_descent_2d_marks_divergence_and_rejects_1d():

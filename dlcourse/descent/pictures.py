@@ -39,8 +39,9 @@ def plot_descent_1d(objective, path, ax=None, annotate=6, arrows=True, grid=400)
     """The curve ``f(x)`` with every step of ``path`` drawn on it.
 
     Each iterate ``x⁽ᵏ⁾`` is a dot at ``(x⁽ᵏ⁾, f(x⁽ᵏ⁾))``; an arrow joins each
-    dot to the next, and the first ``annotate`` iterates (and the last) are
-    labelled with their value, as in the notes' x² examples.
+    dot to the next, and the first iterate, the last and then iterates 1, 2, …
+    up to ``annotate`` are labelled with their value, as in the notes' x²
+    examples; a label that would overlap one already placed is left out.
 
     ``path`` is one ``DescentPath`` or ``{label: DescentPath}`` (several runs on
     one curve, each in its own colour; values are labelled only for one run).
@@ -68,14 +69,17 @@ def plot_descent_1d(objective, path, ax=None, annotate=6, arrows=True, grid=400)
             for k in range(len(xs) - 1):
                 ax.annotate("", xy=(xs[k + 1], fs[k + 1]), xytext=(xs[k], fs[k]),
                             arrowprops=dict(arrowstyle="->", color=colour, lw=1, shrinkA=3, shrinkB=3))
-        if len(paths) == 1:
-            for k in _labelled_steps(xs, fs, annotate):
-                ax.annotate(f"x({k}) = {xs[k]:.4g}", (xs[k], fs[k]), textcoords="offset points",
-                            xytext=(4, 6), fontsize=8)
     if len(objective.minima):
         m = objective.minimizers[:, 0]
         ax.plot(m, objective.f(m[:, None]), "*", color="k", ms=10, label="_minimum")
     ax.set_xlim(low, high)
+    if len(paths) == 1:
+        run = next(iter(paths.values()))
+        xs, fs = np.asarray(run.points, dtype=np.float64)[:, 0], np.asarray(run.losses, dtype=np.float64)
+        texts = {k: f"x({k}) = {xs[k]:.4g}" for k in range(len(xs))}
+        for k in _labelled_steps(ax, xs, fs, texts, annotate):
+            ax.annotate(texts[k], (xs[k], fs[k]), textcoords="offset points", xytext=LABEL_OFFSET,
+                        fontsize=LABEL_FONTSIZE)
     ax.set_xlabel(objective.axis_labels[0])
     ax.set_ylabel("f")
     if single:
@@ -86,17 +90,40 @@ def plot_descent_1d(objective, path, ax=None, annotate=6, arrows=True, grid=400)
     return ax
 
 
-def _labelled_steps(xs, fs, count, spacing=0.06):
-    """The first ``count`` steps and the last, skipping any that would sit on
-    top of a label already placed (closer than ``spacing`` of the plot's size)."""
-    scale = np.array([np.ptp(xs) or 1.0, np.ptp(fs) or 1.0])
-    candidates = list(range(min(count, len(xs)))) + [len(xs) - 1]
-    placed = []
-    for k in dict.fromkeys(candidates):
-        here = np.array([xs[k], fs[k]]) / scale
-        if all(np.max(np.abs(here - other)) >= spacing for other in placed):
-            placed.append(here)
-            yield k
+#: where an iterate's label sits (points right of and above its dot) and its font size
+LABEL_OFFSET = (4, 6)
+LABEL_FONTSIZE = 8
+
+
+def _label_box(ax, x, y, text):
+    """The box, in display pixels ``(x0, y0, x1, y1)``, that ``text`` takes when annotated at data
+    point ``(x, y)`` with ``LABEL_OFFSET``: about 0.6 em per character and 1.2 em of height."""
+    to_pixels = ax.figure.dpi / 72
+    px, py = ax.transData.transform((x, y))
+    x0, y0 = px + LABEL_OFFSET[0] * to_pixels, py + LABEL_OFFSET[1] * to_pixels
+    return (x0, y0, x0 + 0.6 * LABEL_FONTSIZE * len(text) * to_pixels, y0 + 1.2 * LABEL_FONTSIZE * to_pixels)
+
+
+def _overlap(a, b, margin=1.0):
+    return a[0] < b[2] + margin and b[0] < a[2] + margin and a[1] < b[3] + margin and b[1] < a[3] + margin
+
+
+def _labelled_steps(ax, xs, fs, texts, count):
+    """The steps whose labels are drawn: the first, the last, then steps 1, 2, ... up to ``count``,
+    each skipped when its label's box would overlap one already placed or leave the axes.
+
+    The boxes are measured on the axes as they stand (limits set), so the rule holds whatever the
+    curve, the steps and the figure's size."""
+    ax.autoscale_view()
+    inside = ax.bbox.extents
+    wanted = [0, len(xs) - 1] + list(range(1, min(count, len(xs))))
+    placed = {}
+    for k in dict.fromkeys(wanted):
+        box = _label_box(ax, xs[k], fs[k], texts[k])
+        fits = box[0] >= inside[0] and box[2] <= inside[2] + 0.5 * (box[2] - box[0]) and box[3] <= inside[3]
+        if fits and not any(_overlap(box, other) for other in placed.values()):
+            placed[k] = box
+    return sorted(placed)
 
 
 def _title(objective, path):
@@ -118,7 +145,9 @@ def plot_descent_2d(objective, paths, ax=None, levels=30, grid=200, minima=True)
     """A contour map of ``objective`` with each optimizer's path on it.
 
     ``paths`` is ``{label: DescentPath}`` (or one path). Each path is one line
-    with markers, its legend entry is ``"label: final loss …"``; the known
+    with markers, its legend entry is ``"label: final loss …"``, or
+    ``"label: left the frame at step k"`` for a path that ends off the map (its
+    final loss is not on the picture); the known
     minima are black stars and the start a black square (neither in the
     legend). Objectives with a huge range (Rosenbrock, Beale, Himmelblau) get
     contours of ``log f``, so that the rings are evenly spread.
@@ -136,13 +165,28 @@ def plot_descent_2d(objective, paths, ax=None, levels=30, grid=200, minima=True)
         # a marker at every step up to 50 steps, then at every k-th step
         ax.plot(points[:, 0], points[:, 1], marker=marker, linestyle=style, ms=3, lw=1.2,
                 markevery=max(1, len(points) // 50),
-                label=path_label(label, path))
+                label=framed_label(label, path, objective.domain))
     if paths:
         start = np.asarray(next(iter(paths.values())).points[0], dtype=np.float64)
         ax.plot(start[0], start[1], "s", color="k", ms=6, label="_start")
     if paths:
         ax.legend(fontsize=8, loc="best")
     return ax
+
+
+def framed_label(label, path, domain):
+    """The legend entry of a path on the map ``domain`` ``((x0, x1), (y0, y1))``: its final loss
+    (``path_label``) when it ends on the map; else the step from which it stays off the map (and
+    whether it diverged), since a final loss off the picture would describe nothing drawn."""
+    points = np.asarray(path.points, dtype=np.float64)
+    (x0, x1), (y0, y1) = domain
+    with np.errstate(invalid="ignore"):
+        inside = (points[:, 0] >= x0) & (points[:, 0] <= x1) & (points[:, 1] >= y0) & (points[:, 1] <= y1)
+    if inside[-1]:
+        return path_label(label, path)
+    last_inside = np.flatnonzero(inside)
+    text = f"{label}: left the frame at step {int(last_inside[-1]) + 1 if last_inside.size else 0}"
+    return text + " (diverged)" if path.diverged else text
 
 
 def draw_contours(objective, ax, levels=30, grid=200, minima=True):

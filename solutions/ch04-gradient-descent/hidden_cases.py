@@ -17,12 +17,16 @@ from dlcourse.checks.ch04 import (
     _sin,
     _square,
     _square_grad,
+    correlated_table,
     descent_case,
     full_batch_case,
     gen,
+    min_max_case,
     minibatch_case,
+    overfitting_data,
     regression_data,
     stochastic_case,
+    validation_case,
 )
 from dlcourse.checks.core import Case, random_cases
 
@@ -90,3 +94,38 @@ def minibatch_gd(rng):
         "general": random_cases(rng, 3, minibatch_case) + [
             Case((scaled, price, 0.05, 0, 2, gen(int(rng.integers(100)))), label="mini-batches for zero epochs")],
     }
+
+
+def scaling(rng):
+    from dlcourse.datasets import house_prices
+
+    houses, _ = house_prices()
+    return {
+        "min_max_scale": [
+            Case((np.array([[4.0, -2.0, 7.0]]),), {"low": -1.0, "high": 1.0},
+                 label="a single row: every column is constant"),
+            Case((np.array([[1e6, 1e-3], [3e6, 2e-3], [2e6, 5e-3]]),), label="columns of very different scales"),
+            Case((houses[:, ::-1],), {"low": 10.0, "high": 20.0},
+                 label="the house table, columns swapped, to [10, 20]"),
+        ] + random_cases(rng, 3, min_max_case),
+        "whiten": [
+            Case((houses * np.array([1e-3, 1.0]),), {"eps": 1e-3},
+                 label="the house table, area in 1000 sq ft, eps = 1e-3"),
+            Case((np.array([[0.0], [1.0], [3.0], [4.0]]),), label="one feature: whitening is standardising"),
+        ] + random_cases(rng, 3, lambda r: (
+            correlated_table(r, m=int(r.integers(30, 80)), n=int(r.integers(2, 6))),)),
+    }
+
+
+def train_validate(rng):
+    from dlcourse.datasets import house_prices
+
+    houses, price = house_prices()
+    scaled = _ref_standardize(houses)[0]
+    X_over, y_over = overfitting_data(rng, m=30, n=18)
+    return [
+        Case((scaled, price, 1, 0.05, 5, 10, gen(int(rng.integers(1000)))),
+             label="one validation house, batch_size larger than the training part"),
+        Case((X_over, y_over, 12, 0.05, 25, 3, gen(int(rng.integers(1000)))),
+             label="30 samples of 18 features, 12 for validation"),
+    ] + random_cases(rng, 3, validation_case)
