@@ -447,14 +447,26 @@ def check_function(student, reference, cases, *, name=None, rtol=1e-7, atol=1e-1
     must not call (by default: ``reference`` itself). ``keeps_inputs``: the
     student's function must not change its array arguments. Prints one line on
     success and raises :class:`CheckFailure` on the first wrong case.
+
+    The student's function is called on every case before any answer is compared:
+    the grader replays the answer key's calls in order, so a check that stopped at
+    the first wrong case would hand the next part of the exercise the answers meant
+    for the cases it skipped (see :mod:`dlcourse.grading.judge`).
     """
     __tracebackhide__ = True
     name = name or getattr(student, "__name__", "your function")
     forbidden = (reference,) if forbidden is None else tuple(forbidden)
+    answers = []
     for case in cases:
-        got, noise = call_student(student, *case.args, name=name, case=case,
-                                  forbidden=forbidden, keeps_inputs=keeps_inputs,
-                                  arg_names=_parameter_names(reference), **case.kwargs)
+        try:
+            answers.append((case, None, *call_student(
+                student, *case.args, name=name, case=case, forbidden=forbidden,
+                keeps_inputs=keeps_inputs, arg_names=_parameter_names(reference), **case.kwargs)))
+        except CheckFailure as failure:
+            answers.append((case, failure, None, ()))
+    for case, failure, got, noise in answers:
+        if failure is not None:
+            raise failure
         with np.errstate(all="ignore"):
             expected = reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
         if isinstance(expected, tuple):
