@@ -175,11 +175,11 @@ _OWN = (_ref_numerical_derivative, _ref_gradient_descent_1d, _ref_single_weight_
 def _references():
     """This chapter's references plus the library's gradient descent: the
     finite differences of ``gradcheck``, the descent runner, SGD, the test
-    functions (their gradients), the training loop and the linear models."""
+    functions (their gradients), the training loop, the linear models and the feature scalers."""
     return tuple(_OWN) + tuple(library_functions(
         "dlcourse.gradcheck", "dlcourse.descent.paths", "dlcourse.optim.sgd", "dlcourse.optim.optimizer",
         "dlcourse.optim.functional", "dlcourse.descent.objectives", "dlcourse.train", "dlcourse.linear_models",
-        "dlcourse.nn.linear", "dlcourse.nn.loss", "dlcourse.functional.losses"))
+        "dlcourse.nn.linear", "dlcourse.nn.loss", "dlcourse.functional.losses", "dlcourse.preprocessing"))
 
 
 # -- exercise 1: a numerical derivative -------------------------------------------------
