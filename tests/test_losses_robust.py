@@ -1,6 +1,8 @@
 """L1, Huber and negative log-likelihood losses against torch.nn's: value and dL/dpred,
 for every reduction and option, in float64 and float32, and their errors."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -134,6 +136,10 @@ def test_nll_accepts_log_of_zero_probabilities_away_from_the_label():
                    out=np.full((2, 2), -np.inf))
     labels = np.array([1, 0])
     compare(nn.NLLLoss(), torch.nn.NLLLoss(), log_p, labels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an ignored label on log 0 is 0, computed without 0 * inf
+        compare(nn.NLLLoss(ignore_index=0, reduction="none"), torch.nn.NLLLoss(ignore_index=0, reduction="none"),
+                log_p, np.array([0, 1]))
 
 
 @pytest.mark.parametrize("loss, pred, target", [

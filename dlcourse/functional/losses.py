@@ -426,7 +426,8 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     check_reduction(reduction)
     _, log_p, labels, w_label, out_shape = _nll_parts(input, target, weight, ignore_index)
     picked = log_p[np.arange(len(labels)), labels]
-    per_sample = np.where(w_label != 0, -w_label * picked, 0).astype(log_p.dtype)
+    # an ignored (or zero-weight) sample counts 0, even where its log-probability is −inf
+    per_sample = -w_label * np.where(w_label != 0, picked, 0)
     if reduction == "none":
         return per_sample.reshape(out_shape)
     if reduction == "sum":
