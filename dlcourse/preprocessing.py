@@ -120,7 +120,8 @@ class StandardScaler(_Scaler):
     """x' = (x − mean_) / scale_ with scale_ the column's standard deviation (1/n, as
     NumPy's ``std`` and scikit-learn), so each training column has mean 0 and variance 1.
 
-    After ``fit``: ``mean_``, ``var_``, ``scale_``, ``n_samples_seen_``, ``n_features_in_``.
+    After ``fit``: ``mean_``, ``var_``, ``scale_``, ``n_samples_seen_``, ``n_features_in_``
+    (``var_`` and ``scale_`` None without the division, ``mean_`` None with neither).
     ``with_mean=False`` / ``with_std=False`` skip the centring / the division.
     """
 
@@ -140,7 +141,8 @@ class StandardScaler(_Scaler):
         centred = X - mean
         var = ((centred**2).sum(axis=0, dtype=np.float64) - centred.sum(axis=0, dtype=np.float64) ** 2 / n) / n
         self.n_samples_seen_, self.n_features_in_ = X.shape
-        self.mean_ = mean.astype(X.dtype) if self.with_mean else None
+        # as in scikit-learn: mean_ is kept unless neither option needs it, var_ only with_std
+        self.mean_ = mean.astype(X.dtype) if self.with_mean or self.with_std else None
         self.var_ = var.astype(X.dtype) if self.with_std else None
         if self.with_std:
             # a constant column's computed variance is rounding error, not 0 (e.g. [0.1, 0.1, 0.1]):
