@@ -436,6 +436,14 @@ def test_calling_the_library_fails():
            fragments=("reference implementation",))
     _fails(ch04.standardize, lambda X: ch04._ref_standardize(X), fragments=("reference implementation",))
 
+    def via_scaler(X):
+        from dlcourse.preprocessing import StandardScaler
+
+        scaler = StandardScaler().fit(X)
+        return scaler.transform(X), scaler.mean_, scaler.scale_
+
+    _fails(ch04.standardize, via_scaler, fragments=("reference implementation", "StandardScaler"))
+
 
 # -- the spec's edge cases: a constant column up to rounding, the caller's X left alone ----------
 

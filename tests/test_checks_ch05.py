@@ -989,3 +989,34 @@ def test_partial_credit_of_the_table_and_the_earlier_function_note_hold_for_the_
                                      "softmax_cross_entropy": softmax_cross_entropy_other},
                             points=4, answers_from=key, hidden_path=HIDDEN, seed=3)
     assert honest.points == 4.0, honest.message
+
+
+def _one_sided(f, x, h=1e-6):
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    fx = f(x)
+    for index in np.ndindex(x.shape):
+        step = x.copy()
+        step[index] += h
+        grad[index] = (f(step) - fx) / h
+    return grad
+
+
+@pytest.mark.parametrize("cell, wrong, key, points", [
+    ("ch05.linear_layer(linear_forward, linear_backward, hidden=True)",
+     {"linear_forward": lambda X, W, b: X @ W + b, "linear_backward": linear_backward_other},
+     {"linear_forward": linear_forward, "linear_backward": linear_backward}, 2.0),
+    ("ch05.numerical_gradient(numerical_gradient, relative_error, hidden=True)",
+     {"numerical_gradient": _one_sided, "relative_error": relative_error_other},
+     {"numerical_gradient": numerical_gradient, "relative_error": relative_error}, 1.0),
+], ids=["linear_layer: wrong forward, right backward", "numerical_gradient: wrong gradient, right error"])
+def test_a_wrong_first_function_keeps_the_second_ones_points_under_the_grader(cell, wrong, key, points, capsys):
+    # the grader replays the answer key's calls in order: the first function's wrong answers
+    # must not stop its calls short, or the second function would get answers to other cases
+    from tests.check_tools import judged_outside
+
+    source = "from dlcourse.checks import ch05\n" + cell
+    verdict = judged_outside(source, wrong, points=3, answers_from=key, hidden_path=HIDDEN, seed=3)
+    assert verdict.points == points and "did not prepare" not in verdict.message, verdict.message
+    with core.hidden_source(HIDDEN, 3):
+        assert float(eval(cell, {"ch05": ch05, **wrong})) == points  # noqa: S307 (the test's own cell)

@@ -730,3 +730,22 @@ def test_the_init_references_have_torchs_bounds_and_the_notes_variances():
         assert ours.var() == pytest.approx(t.var().item(), rel=0.03), (scheme, distribution)
         if distribution == "uniform":
             assert np.abs(ours).max() == pytest.approx(t.abs().max().item(), rel=1e-3)
+
+
+def test_batchnorm_forward_and_backward_are_judged_by_the_grader_as_in_the_notebook(capsys):
+    # two test cells, one function each: a wrong forward costs only its own cell's point
+    from tests.check_tools import judged_outside
+
+    def eps_outside(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+        y, m, v = bn_forward_solution(x, gamma, beta, running_mean, running_var, training, momentum, eps)
+        mean, var = (x.mean(0), x.var(0)) if training else (running_mean, running_var)
+        return gamma * (x - mean) / (np.sqrt(var) + eps) + beta, m, v
+
+    forward = "from dlcourse.checks import ch08\nch08.batchnorm_forward(batchnorm_forward, hidden=True)"
+    backward = "from dlcourse.checks import ch08\nch08.batchnorm_backward(batchnorm_backward, hidden=True)"
+    wrong = judged_outside(forward, {"batchnorm_forward": eps_outside},
+                           answers_from={"batchnorm_forward": bn_forward_solution}, hidden_path=HIDDEN, seed=3)
+    assert wrong.points == 0 and "eps inside the square root" in wrong.message, wrong.message
+    right = judged_outside(backward, {"batchnorm_backward": bn_backward_other},
+                           answers_from={"batchnorm_backward": bn_backward_solution}, hidden_path=HIDDEN, seed=3)
+    assert right.points == 1, right.message

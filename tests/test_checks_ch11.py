@@ -705,3 +705,36 @@ def test_a_wrong_size_is_judged_wrong_by_the_grader():
 def test_a_failure_is_a_check_failure_with_the_case():
     with pytest.raises(CheckFailure, match="the notes' 4x4 image"):
         ch11.conv_forward(lambda *a: np.zeros((1, 1, 3, 3)), _stub)
+
+
+# -- partial credit survives the grader's replay --------------------------------------------------
+
+
+def _averages(x, size=2, stride=2):
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    return sliding_window_view(x, (size, size), axis=(2, 3))[:, :, ::stride, ::stride].mean(axis=(4, 5))
+
+
+def _conv_flipped(x, w, b, stride=1, padding=0):
+    return conv2d_fast(x, w[:, :, ::-1, ::-1], b, stride, padding)
+
+
+@pytest.mark.parametrize("cell, students, right, points", [
+    ("ch11.max_pool(max_pool_forward, max_pool_backward, hidden=True)",
+     {"max_pool_forward": _averages, "max_pool_backward": max_pool_backward},
+     {"max_pool_forward": max_pool_forward, "max_pool_backward": max_pool_backward}, 2),
+    ("ch11.conv_forward(conv2d_loops, conv2d_fast, hidden=True)",
+     {"conv2d_loops": _conv_flipped, "conv2d_fast": conv2d_fast},
+     {"conv2d_loops": conv2d_loops, "conv2d_fast": conv2d_fast}, 2),
+], ids=["max_pool: wrong forward, right backward", "conv_forward: wrong loops, right fast"])
+def test_a_wrong_first_part_keeps_the_later_parts_points_under_the_grader(cell, students, right, points, capsys):
+    # the grader replays the answer key's calls in order: a check that stopped calling the
+    # first function at its first wrong case would hand the second one the wrong answers
+    source = "from dlcourse.checks import ch11\n" + cell
+    verdict = judged_outside(source, students, answers_from=right, hidden_path=HIDDEN, seed=5, points=4)
+    assert (verdict.points, verdict.outcome) == (points, "partial"), verdict.message
+    assert "did not prepare" not in verdict.message
+    with core.hidden_source(HIDDEN, 5):
+        in_the_notebook = float(eval(cell, {"ch11": ch11, **students}))  # noqa: S307 (the test's own cell)
+    assert in_the_notebook == verdict.points

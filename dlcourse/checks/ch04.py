@@ -196,11 +196,11 @@ def _own():
 def _references():
     """This chapter's references plus the library's gradient descent: the
     finite differences of ``gradcheck``, the descent runner, SGD, the test
-    functions (their gradients), the training loop and the linear models."""
+    functions (their gradients), the training loop, the linear models and the feature scalers."""
     return _own() + tuple(library_functions(
         "dlcourse.gradcheck", "dlcourse.descent.paths", "dlcourse.optim.sgd", "dlcourse.optim.optimizer",
         "dlcourse.optim.functional", "dlcourse.descent.objectives", "dlcourse.train", "dlcourse.linear_models",
-        "dlcourse.nn.linear", "dlcourse.nn.loss", "dlcourse.functional.losses"))
+        "dlcourse.nn.linear", "dlcourse.nn.loss", "dlcourse.functional.losses", "dlcourse.preprocessing"))
 
 
 # -- exercise 1: a numerical derivative -------------------------------------------------

@@ -200,24 +200,26 @@ def _checked(student, reference, cases, mistakes, **options):
 
     ``mistakes`` lists ``(wrong_version, what_it_means)``; the answer to the case that
     failed is compared with each wrong version on the same input, and a match adds its
-    explanation. The student's function is called exactly as often as without it.
+    explanation. The student's function is called exactly as often as without it: once
+    per case, in order.
     """
     __tracebackhide__ = True
-    last = {}
+    answers = []  # (inputs, answer) of each call, None for a call that raised
 
     def remembered(*args, **kwargs):
-        last.clear()
+        answers.append(None)
         inputs = copy.deepcopy((args, kwargs))
         got = student(*args, **kwargs)
-        last["inputs"], last["got"] = inputs, got
+        answers[-1] = (inputs, got)
         return got
 
     try:
         return check_function(remembered, reference, cases, **options)
     except CheckFailure as failure:
-        if "got" not in last:
+        index = next((i for i, case in enumerate(cases) if case is getattr(failure, "case", None)), None)
+        if index is None or index >= len(answers) or answers[index] is None:
             raise
-        (args, kwargs), got = last["inputs"], last["got"]
+        (args, kwargs), got = answers[index]
         for wrong, meaning in mistakes:
             with np.errstate(all="ignore"):
                 try:

@@ -439,6 +439,24 @@ def expect_equal(got, expected, what, case=None, hint=None):
     expect_close(got, expected, what, case=case, rtol=0.0, atol=0.0, hint=hint)
 
 
+def _compare_answer(got, reference, case, name, rtol, atol, hint, noise):
+    """Fail unless ``got`` is what ``reference`` gives on ``case`` (each value of a tuple)."""
+    __tracebackhide__ = True
+    with np.errstate(all="ignore"):
+        expected = reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
+    if isinstance(expected, tuple):
+        if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+            raise CheckFailure(
+                f"`{name}` should return {len(expected)} values (a tuple), got {_short(got)}"
+                f"\n  input: {case.describe()}"
+            )
+        for index, (g, e) in enumerate(zip(got, expected)):
+            expect_close(g, e, f"value {index + 1} returned by `{name}`", case,
+                         rtol=rtol, atol=atol, hint=hint, noise=noise)
+    else:
+        expect_close(got, expected, f"`{name}`", case, rtol=rtol, atol=atol, hint=hint, noise=noise)
+
+
 def check_function(student, reference, cases, *, name=None, rtol=1e-7, atol=1e-10,
                    hint=None, forbidden=None, quiet=False, keeps_inputs=False):
     """Compare ``student(*case.args)`` with ``reference(*case.args)`` on every case.
@@ -447,29 +465,33 @@ def check_function(student, reference, cases, *, name=None, rtol=1e-7, atol=1e-1
     compared in turn). ``forbidden`` lists the library functions the student
     must not call (by default: ``reference`` itself). ``keeps_inputs``: the
     student's function must not change its array arguments. Prints one line on
-    success and raises :class:`CheckFailure` on the first wrong case.
+    success and raises :class:`CheckFailure` on the first wrong case (its ``case``
+    attribute is that case).
+
+    The student's function is called on every case before any answer is compared:
+    the grader replays the answer key's calls in order, so a check that stopped at
+    the first wrong case would hand the next part of the exercise the answers meant
+    for the cases it skipped (see :mod:`dlcourse.grading.judge`).
     """
     __tracebackhide__ = True
     name = name or getattr(student, "__name__", "your function")
     forbidden = (reference,) if forbidden is None else tuple(forbidden)
+    answers = []
     for case in cases:
-        got, noise = call_student(student, *case.args, name=name, case=case,
-                                  forbidden=forbidden, keeps_inputs=keeps_inputs,
-                                  arg_names=_parameter_names(reference), **case.kwargs)
-        with np.errstate(all="ignore"):
-            expected = reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
-        if isinstance(expected, tuple):
-            if not isinstance(got, (tuple, list)) or len(got) != len(expected):
-                raise CheckFailure(
-                    f"`{name}` should return {len(expected)} values (a tuple), got {_short(got)}"
-                    f"\n  input: {case.describe()}"
-                )
-            for index, (g, e) in enumerate(zip(got, expected)):
-                expect_close(g, e, f"value {index + 1} returned by `{name}`", case,
-                             rtol=rtol, atol=atol, hint=hint, noise=noise)
-        else:
-            expect_close(got, expected, f"`{name}`", case, rtol=rtol, atol=atol,
-                         hint=hint, noise=noise)
+        try:
+            answers.append((case, None, *call_student(
+                student, *case.args, name=name, case=case, forbidden=forbidden,
+                keeps_inputs=keeps_inputs, arg_names=_parameter_names(reference), **case.kwargs)))
+        except CheckFailure as failure:
+            answers.append((case, failure, None, ()))
+    for case, failure, got, noise in answers:
+        try:
+            if failure is not None:
+                raise failure
+            _compare_answer(got, reference, case, name, rtol, atol, hint, noise)
+        except CheckFailure as wrong:
+            wrong.case = case  # which case failed, for a check that explains the mistake
+            raise
     if not quiet:
         print(f"\u2713 {name}: all {len(cases)} cases pass")
     return True

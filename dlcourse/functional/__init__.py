@@ -18,5 +18,7 @@ from dlcourse.functional.conv import *  # noqa: F401,F403,E402
 from dlcourse.functional.conv import __all__ as _conv_all  # noqa: E402
 from dlcourse.functional.pooling import *  # noqa: F401,F403,E402
 from dlcourse.functional.pooling import __all__ as _pooling_all  # noqa: E402
+from dlcourse.functional.inverted_dropout import *  # noqa: F401,F403,E402
+from dlcourse.functional.inverted_dropout import __all__ as _dropout_all  # noqa: E402
 
-__all__ += [*_conv_all, *_pooling_all]
+__all__ += [*_conv_all, *_pooling_all, *_dropout_all]

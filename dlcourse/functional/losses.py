@@ -9,7 +9,11 @@ the first δ of backpropagation. As in ``torch.nn.functional``:
 * binary cross-entropy clamps each log at −100, so a prediction of exactly 0
   or 1 gives a large finite loss instead of ``inf``;
 * cross-entropy takes raw scores (logits) and integer class labels and folds in
-  the log-softmax, so that its gradient is the notes' ŷ − y (divided by N for the mean).
+  the log-softmax, so that its gradient is the notes' ŷ − y (divided by N for the mean);
+  the negative log-likelihood takes the log-probabilities themselves (cross-entropy is
+  ``nll_loss(log_softmax(x), y)``);
+* the L1 and Huber losses are the robust alternatives to the squared error: their
+  gradient stays bounded (by 1 and by ``delta``) however large the error.
 """
 
 import numpy as np
@@ -19,9 +23,12 @@ from dlcourse.functional.softmax import log_softmax
 
 __all__ = [
     "mse_loss", "mse_loss_backward",
+    "l1_loss", "l1_loss_backward",
+    "huber_loss", "huber_loss_backward",
     "binary_cross_entropy", "binary_cross_entropy_backward",
     "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_backward",
     "cross_entropy", "cross_entropy_backward",
+    "nll_loss", "nll_loss_backward",
 ]
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -94,6 +101,52 @@ def mse_loss_backward(input, target, reduction="mean", grad_output=1.0):
     input, target = _prepare(input, target, "mse_loss")
     scale = _reduction_scale(grad_output, reduction, input.size, input.dtype)
     return 2 * (input - target) * scale
+
+
+# -- mean absolute error -------------------------------------------------------
+def l1_loss(input, target, reduction="mean"):
+    """L = mean(|ŷ − y|) over every element (``'sum'``: the sum)."""
+    check_reduction(reduction)
+    input, target = _prepare(input, target, "l1_loss")
+    return _reduce(np.abs(input - target), reduction)
+
+
+def l1_loss_backward(input, target, reduction="mean", grad_output=1.0):
+    """dL/dŷ = sign(ŷ − y) / n for the mean; 0 where ŷ = y, as in PyTorch."""
+    check_reduction(reduction)
+    input, target = _prepare(input, target, "l1_loss")
+    scale = _reduction_scale(grad_output, reduction, input.size, input.dtype)
+    return np.sign(input - target) * scale
+
+
+# -- Huber loss ------------------------------------------------------------------
+def _check_delta(delta):
+    if not np.isfinite(delta) or delta <= 0:
+        raise ValueError(f"huber_loss needs a positive, finite delta, got {delta}")
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """Quadratic near zero, linear beyond ``delta`` (d = ŷ − y):
+
+        L = ½ d²                 if |d| < delta
+            delta (|d| − ½ delta)  otherwise
+    """
+    check_reduction(reduction)
+    _check_delta(delta)
+    input, target = _prepare(input, target, "huber_loss")
+    diff = input - target
+    size = np.abs(diff)
+    per_element = np.where(size < delta, 0.5 * diff * diff, delta * (size - 0.5 * delta))
+    return _reduce(per_element.astype(input.dtype, copy=False), reduction)
+
+
+def huber_loss_backward(input, target, reduction="mean", delta=1.0, grad_output=1.0):
+    """dL/dŷ = clip(ŷ − y, −delta, delta), / n for the mean."""
+    check_reduction(reduction)
+    _check_delta(delta)
+    input, target = _prepare(input, target, "huber_loss")
+    grad = np.clip(input - target, -delta, delta).astype(input.dtype, copy=False)
+    return grad * _reduction_scale(grad_output, reduction, input.size, input.dtype)
 
 
 # -- binary cross-entropy on probabilities -------------------------------------
@@ -202,6 +255,47 @@ def binary_cross_entropy_with_logits_backward(
 
 
 # -- cross-entropy with softmax --------------------------------------------------
+def _flatten_classes(input, weight, loss, scores):
+    """Scores (M, C) with the classes last, the class weights checked, and the shape of
+    one label per sample: the layouts of ``torch.nn.CrossEntropyLoss`` and ``NLLLoss``,
+    (C,), (N, C) or (N, C, d1, ...)."""
+    if input.ndim == 0:
+        raise ValueError(f"{loss} needs {scores} of shape (N, C) or (C,), got a scalar")
+    class_axis = 1 if input.ndim >= 2 else 0
+    n_classes = input.shape[class_axis]
+    flat = np.moveaxis(input, class_axis, -1).reshape(-1, n_classes)
+    if weight is not None:
+        weight = np.asarray(weight, dtype=input.dtype)
+        if weight.shape != (n_classes,):
+            raise ValueError(
+                f"{loss} weight must have one entry per class, shape ({n_classes},), "
+                f"got {weight.shape}"
+            )
+    expected = input.shape[:class_axis] + input.shape[class_axis + 1:]
+    return flat, weight, expected
+
+
+def _check_labels(target, input, expected, ignore_index, loss, scores, also=""):
+    """The integer labels (M,), every one in [0, C) unless it is ``ignore_index``."""
+    if not np.issubdtype(target.dtype, np.integer):
+        raise TypeError(
+            f"{loss} needs integer class labels of shape {expected}{also}, "
+            f"got dtype {target.dtype} and shape {target.shape}"
+        )
+    if target.shape != expected:
+        raise ValueError(
+            f"{loss}: {scores} of shape {input.shape} need labels of shape {expected}, "
+            f"got {target.shape}"
+        )
+    n_classes = input.shape[1 if input.ndim >= 2 else 0]
+    labels = target.reshape(-1)
+    valid = labels != ignore_index
+    bad = valid & ((labels < 0) | (labels >= n_classes))
+    if np.any(bad):
+        raise ValueError(f"label {labels[bad][0]} out of range for {n_classes} classes")
+    return labels
+
+
 def _prepare_cross_entropy(input, target, weight, ignore_index, label_smoothing):
     """Flatten to logits (M, C) and targets: labels (M,) or probabilities (M, C).
 
@@ -215,38 +309,14 @@ def _prepare_cross_entropy(input, target, weight, ignore_index, label_smoothing)
     _check_finite(input, "input", loss)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
-    if input.ndim == 0:
-        raise ValueError("cross_entropy needs logits of shape (N, C) or (C,), got a scalar")
-    class_axis = 1 if input.ndim >= 2 else 0
-    n_classes = input.shape[class_axis]
-    logits = np.moveaxis(input, class_axis, -1).reshape(-1, n_classes)
-    if weight is not None:
-        weight = np.asarray(weight, dtype=input.dtype)
-        if weight.shape != (n_classes,):
-            raise ValueError(
-                f"cross_entropy weight must have one entry per class, shape ({n_classes},), "
-                f"got {weight.shape}"
-            )
-    expected = input.shape[:class_axis] + input.shape[class_axis + 1:]
+    logits, weight, expected = _flatten_classes(input, weight, loss, "logits")
     if np.issubdtype(target.dtype, np.floating) and target.shape == input.shape:
         _check_finite(target, "target", loss)
-        flat_target = np.moveaxis(target, class_axis, -1).reshape(-1, n_classes).astype(input.dtype)
+        class_axis = 1 if input.ndim >= 2 else 0
+        flat_target = np.moveaxis(target, class_axis, -1).reshape(-1, logits.shape[1]).astype(input.dtype)
         return logits, flat_target, weight, expected, True
-    if not np.issubdtype(target.dtype, np.integer):
-        raise TypeError(
-            f"cross_entropy needs integer class labels of shape {expected} (or float class "
-            f"probabilities of shape {input.shape}), got dtype {target.dtype} and shape {target.shape}"
-        )
-    if target.shape != expected:
-        raise ValueError(
-            f"cross_entropy: logits of shape {input.shape} need labels of shape {expected}, "
-            f"got {target.shape}"
-        )
-    labels = target.reshape(-1)
-    valid = labels != ignore_index
-    bad = valid & ((labels < 0) | (labels >= n_classes))
-    if np.any(bad):
-        raise ValueError(f"label {labels[bad][0]} out of range for {n_classes} classes")
+    labels = _check_labels(target, input, expected, ignore_index, loss, "logits",
+                           also=f" (or float class probabilities of shape {input.shape})")
     return logits, labels, weight, expected, False
 
 
@@ -324,6 +394,66 @@ def cross_entropy_backward(input, target, weight=None, ignore_index=-100, reduct
         grad = grad * (g / divisor) if divisor != 0 else np.zeros_like(grad)
     else:
         grad = grad * g
+    class_axis = 1 if input.ndim >= 2 else 0
+    moved = np.moveaxis(input, class_axis, -1).shape
+    return np.moveaxis(grad.reshape(moved), -1, class_axis)
+
+
+# -- negative log-likelihood ---------------------------------------------------------
+def _nll_parts(input, target, weight, ignore_index):
+    """Flat log-probabilities (M, C), labels (M,), the weight w_{y_i} of each sample
+    (0 where ignored), and the output shape of ``'none'``."""
+    loss = "nll_loss"
+    input = _as_float(input)
+    if np.any(np.isnan(input) | (input == np.inf)):
+        _check_finite(input, "input", loss)  # log-probabilities are <= 0; −inf is log 0
+    log_p, weight, expected = _flatten_classes(input, weight, loss, "log-probabilities")
+    labels = _check_labels(np.asarray(target), input, expected, ignore_index, loss, "log-probabilities")
+    valid = labels != ignore_index
+    safe = np.where(valid, labels, 0)
+    w = np.ones(log_p.shape[1], dtype=log_p.dtype) if weight is None else weight
+    w_label = np.where(valid, w[safe], 0).astype(log_p.dtype)
+    return input, log_p, safe, w_label, expected
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of the labels, as ``torch.nn.functional.nll_loss``.
+
+    ``input`` holds log-probabilities (e.g. ``log_softmax(x)``): L_i = −w_{y_i} input[i, y_i].
+    Layouts, ``weight``, ``ignore_index`` and the mean's divisor Σ_i w_{y_i} are those of
+    :func:`cross_entropy`, which equals ``nll_loss(log_softmax(x, dim=1), y)``.
+    """
+    check_reduction(reduction)
+    _, log_p, labels, w_label, out_shape = _nll_parts(input, target, weight, ignore_index)
+    picked = log_p[np.arange(len(labels)), labels]
+    # an ignored (or zero-weight) sample counts 0, even where its log-probability is −inf
+    per_sample = -w_label * np.where(w_label != 0, picked, 0)
+    if reduction == "none":
+        return per_sample.reshape(out_shape)
+    if reduction == "sum":
+        return per_sample.sum()
+    divisor = w_label.sum()
+    if divisor == 0:  # every label ignored: 0/0, NaN as in PyTorch
+        return per_sample.dtype.type(np.nan)
+    return per_sample.sum() / divisor
+
+
+def nll_loss_backward(input, target, weight=None, ignore_index=-100, reduction="mean",
+                      grad_output=1.0):
+    """dL/d(input) = −w_{y_i} at [i, y_i] and 0 elsewhere, divided by Σ_i w_{y_i} for the
+    mean. Shape of ``input``."""
+    check_reduction(reduction)
+    input, log_p, labels, w_label, _ = _nll_parts(input, target, weight, ignore_index)
+    g = np.asarray(grad_output, dtype=input.dtype)
+    if reduction == "none":
+        scale = w_label * g.reshape(-1)
+    elif reduction == "mean":
+        divisor = w_label.sum()
+        scale = w_label * (g / divisor) if divisor != 0 else np.zeros_like(w_label)
+    else:
+        scale = w_label * g
+    grad = np.zeros_like(log_p)
+    grad[np.arange(len(labels)), labels] = -scale
     class_axis = 1 if input.ndim >= 2 else 0
     moved = np.moveaxis(input, class_axis, -1).shape
     return np.moveaxis(grad.reshape(moved), -1, class_axis)

@@ -16,7 +16,9 @@ from dlcourse.nn.dropout import Dropout
 from dlcourse.nn.batchnorm import BatchNorm1d, BatchNorm2d
 from dlcourse.nn.layernorm import LayerNorm
 from dlcourse.nn.residual import Residual
-from dlcourse.nn.loss import MSELoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss
+from dlcourse.nn.loss import (
+    MSELoss, L1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss,
+)
 from dlcourse.nn.conv import Conv2d
 from dlcourse.nn.pooling import MaxPool2d, AvgPool2d, AdaptiveAvgPool2d
 from dlcourse.nn.flatten import Flatten
@@ -28,6 +30,6 @@ __all__ = [
     "Identity", "BinaryStep", "Sigmoid", "Tanh", "Arctan", "Softsign", "ReLU", "LeakyReLU", "PReLU",
     "ELU", "SELU", "Softplus", "GELU", "SiLU", "Hardtanh", "Maxout", "Softmax", "LogSoftmax",
     "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Residual",
-    "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
+    "MSELoss", "L1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
     "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "InceptionBlock", "ResidualBlock",
 ]

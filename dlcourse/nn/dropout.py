@@ -6,11 +6,14 @@ nothing has to change at test time:
 
     y = x ⊙ m / (1 − p),   m_i ~ Bernoulli(1 − p),      dL/dx = dL/dy ⊙ m / (1 − p)
 
-In evaluation mode (``.eval()``) the layer is the identity.
+In evaluation mode (``.eval()``) the layer is the identity. The mask is drawn by
+:func:`dlcourse.functional.dropout_forward` from the layer's generator, so the layer
+and ``F.dropout`` give the same mask for the same generator.
 """
 
 import numpy as np
 
+from dlcourse.functional import inverted_dropout as D
 from dlcourse.nn.module import Module
 
 
@@ -19,29 +22,17 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, inplace=False, rng=None):
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p = float(p)
+        self.p = D._check_p(p)
         self.rng = np.random.default_rng(rng)
 
     def forward(self, x):
-        x = np.asarray(x)
-        if not self.training or self.p == 0.0:
-            self._save_for_backward(None)
-            return x.copy()
-        if self.p == 1.0:
-            scale = np.zeros(x.shape, dtype=x.dtype)
-        else:
-            keep = self.rng.random(x.shape) >= self.p
-            scale = keep.astype(x.dtype) * (1 / (1 - self.p))
+        out, scale = D.dropout_forward(x, self.p, self.training, self.rng)
         self._save_for_backward(scale)
-        return x * scale
+        return out
 
     def backward(self, grad_output):
         (scale,) = self._saved()
-        if scale is None:
-            return np.array(grad_output, copy=True)
-        return grad_output * scale
+        return D.dropout_backward(grad_output, scale)
 
     def extra_repr(self):
         return f"p={self.p}, inplace=False"

@@ -51,6 +51,36 @@ class MSELoss(_Loss):
         return L.mse_loss_backward(pred, target, self.reduction, grad_output)
 
 
+class L1Loss(_Loss):
+    """Mean absolute error L = mean(|ŷ − y|); its gradient is sign(ŷ − y) / n."""
+
+    def _loss(self, pred, target):
+        return L.l1_loss(pred, target, self.reduction)
+
+    def _grad(self, pred, target, grad_output):
+        return L.l1_loss_backward(pred, target, self.reduction, grad_output)
+
+
+class HuberLoss(_Loss):
+    """½ d² for |d| < ``delta``, delta (|d| − ½ delta) beyond (d = ŷ − y): the squared
+    error near the target, the absolute error (times delta) far from it."""
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction)
+        L._check_delta(delta)
+        self.delta = float(delta)
+
+    def _loss(self, pred, target):
+        return L.huber_loss(pred, target, self.reduction, self.delta)
+
+    def _grad(self, pred, target, grad_output):
+        return L.huber_loss_backward(pred, target, self.reduction, self.delta, grad_output)
+
+    def extra_repr(self):
+        parts = [super().extra_repr(), "" if self.delta == 1.0 else f"delta={self.delta}"]
+        return ", ".join(part for part in parts if part)
+
+
 class BCELoss(_Loss):
     """Binary cross-entropy on probabilities ŷ in [0, 1] (logs clamped at −100)."""
 
@@ -108,6 +138,27 @@ class CrossEntropyLoss(_Loss):
             pred, target, self.weight, self.ignore_index, self.reduction,
             self.label_smoothing, grad_output,
         )
+
+    def _loss_shape(self, pred, target):
+        class_axis = 1 if pred.ndim >= 2 else 0
+        return pred.shape[:class_axis] + pred.shape[class_axis + 1:]
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of integer labels (N,) under log-probabilities (N, C):
+    L_i = −w_{y_i} input[i, y_i]. After a ``LogSoftmax`` it is the cross-entropy."""
+
+    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
+        super().__init__(reduction)
+        self.weight = None if weight is None else np.asarray(weight)
+        self.ignore_index = ignore_index
+
+    def _loss(self, pred, target):
+        return L.nll_loss(pred, target, self.weight, self.ignore_index, self.reduction)
+
+    def _grad(self, pred, target, grad_output):
+        return L.nll_loss_backward(pred, target, self.weight, self.ignore_index, self.reduction,
+                                   grad_output)
 
     def _loss_shape(self, pred, target):
         class_axis = 1 if pred.ndim >= 2 else 0
