@@ -255,11 +255,11 @@ def _bias_variance_hint(got, case, seed):
     def predictions(per_degree_draws):
         rng = np.random.default_rng(seed)
         clean = f(x_train)
-        shared = [clean + noise_std * rng.standard_normal(len(x_train)) for _ in range(n_datasets)]
+        shared = None if per_degree_draws else [clean + noise_std * rng.standard_normal(len(x_train))
+                                                for _ in range(n_datasets)]
         out = []
         for d in degrees:
-            ys = [clean + noise_std * rng.standard_normal(len(x_train)) for _ in range(n_datasets)] \
-                if per_degree_draws else shared
+            ys = shared or [clean + noise_std * rng.standard_normal(len(x_train)) for _ in range(n_datasets)]
             out.append(np.array([polynomial_fit_predict(x_train, y, x_test, d) for y in ys]))
         return out
 
@@ -558,17 +558,17 @@ def fit_early_stopping(student, hidden=False):
 def _bagging_hint(got, case, seed):
     fit, X, y, X_test, k = case.args
     n = len(X)
+    whole = fit(X, y, X_test)
     rng = np.random.default_rng(seed)
     perms = [rng.permutation(n) for _ in range(k)]
-    if _close(got, np.mean([fit(X[i], y[i], X_test) for i in perms], axis=0)):
-        return "a bootstrap sample draws with replacement: rng.integers(0, N, size=N), not a permutation"
+    if _close(got, np.mean([fit(X[i], y[i], X_test) for i in perms], axis=0)) or _close(got, whole):
+        return ("that is what one model fit on all the data predicts: a bootstrap sample draws N indices with "
+                "replacement, rng.integers(0, N, size=N) (not a permutation), and one model is fit per sample")
     rng = np.random.default_rng(seed)
     drawn = [rng.integers(0, n, size=n) for _ in range(k)]
     preds = np.array([fit(X[i], y[i], X_test) for i in drawn])
     if _close(got, np.median(preds, axis=0)):
         return "average the models' predictions (the mean), not their median"
-    if _close(got, fit(X, y, X_test)):
-        return "that is one model fit on all the data: fit one model on each bootstrap sample and average them"
     if _close(got, preds[-1]):
         return "that is the last model's prediction: average the predictions of all n_models models"
     return ("for b = 1 ... n_models: idx = rng.integers(0, N, size=N) (no other call on rng), "
@@ -582,8 +582,8 @@ def bagging_predict(student, hidden=False):
     X_test = np.array([[-0.8], [0.05], [0.7]])
     cases = [
         Case((nearest_neighbour, X, y, X_test, 1), {"seed": 0}, label="one bootstrap model, 1-nearest neighbour"),
-        Case((nearest_neighbour, X, y, X_test, 20), {"seed": 1}, label="20 bootstrap models, 1-nearest neighbour"),
         Case((line_fit_predict, X, y, X_test, 10), {"seed": 2}, label="10 bootstrap least-squares lines"),
+        Case((nearest_neighbour, X, y, X_test, 20), {"seed": 1}, label="20 bootstrap models, 1-nearest neighbour"),
     ]
     cases += random_cases(98, 3, bagging_case)
     if hidden:
