@@ -37,7 +37,8 @@ def bagging_predict(fit_predict, X, y, X_test, n_models, rng):
 
 
 def averaged_variance(sigma2, rho, k):
-    """Var of the mean of k predictions of variance ``sigma2`` and correlation ``rho``."""
-    if k < 1:
+    """Var of the mean of k predictions of variance ``sigma2`` and correlation ``rho`` (k: int or array)."""
+    k = np.asarray(k)
+    if np.any(k < 1):
         raise ValueError(f"averaged_variance: k must be at least 1, got {k}")
     return rho * sigma2 + (1 - rho) * sigma2 / k

@@ -98,6 +98,17 @@ def _sklearn_lasso(X, y, lam):
     return Lasso(alpha=lam, fit_intercept=False, tol=1e-13, max_iter=200_000).fit(X, y).coef_
 
 
+_SKLEARN_ANSWERS = {}
+
+
+def _sklearn_lasso_once(X, y, lam):
+    """scikit-learn's answer for the check's fixed problem, computed once per process."""
+    key = (X.tobytes(), y.tobytes(), lam)
+    if key not in _SKLEARN_ANSWERS:
+        _SKLEARN_ANSWERS[key] = _sklearn_lasso(X, y, lam)
+    return _SKLEARN_ANSWERS[key].copy()
+
+
 def _ref_dropout_forward(x, p, rng, training=True):
     from dlcourse.nn import Dropout
 
@@ -380,7 +391,7 @@ def lasso_ista(student, hidden=False):
     case = Case((X_long, y_long, 0.2, lr, 4000), label="4000 steps on 50 rows, 8 features, 3 of them in the model")
     got, noise = call_student(student, *case.args, name="lasso_ista", case=case, forbidden=_references(),
                               keeps_inputs=True, arg_names=("X", "y"))
-    sklearn_w = _sklearn_lasso(X_long, y_long, 0.2)
+    sklearn_w = _sklearn_lasso_once(X_long, y_long, 0.2)
     expect_close(got, sklearn_w, "`lasso_ista` after convergence, against scikit-learn's Lasso", case,
                  rtol=0, atol=1e-6, noise=noise, hint="scikit-learn minimises (1/(2N)) ||X w - y||² + alpha ||w||₁")
     zeros_got = np.asarray(got, dtype=np.float64) == 0
@@ -392,7 +403,7 @@ def lasso_ista(student, hidden=False):
           f"with the same {int(zeros_got.sum())} weights at 0")
 
 
-# -- exercise 3: inverted dropout ---------------------------------------------------------------------
+# -- exercise 5: inverted dropout ---------------------------------------------------------------------
 
 
 def _dropout_cases(hidden):
@@ -428,7 +439,7 @@ def _dropout_forward_hint(out, mask, case, seed):
 
 
 def dropout(forward, backward, hidden=False):
-    """Exercise 3: ``dropout_forward(x, p, rng, training=True) -> (out, mask)`` and
+    """Exercise 5: ``dropout_forward(x, p, rng, training=True) -> (out, mask)`` and
     ``dropout_backward(grad, mask, p) -> grad_x``; one point each (partial credit)."""
     cases = _dropout_cases(hidden)
 
@@ -467,7 +478,7 @@ def dropout(forward, backward, hidden=False):
                          Part(f"dropout_backward on {len(cases)} cases", 1, backward_part)])
 
 
-# -- exercise 4: early stopping with patience -----------------------------------------------------------
+# -- exercise 3: early stopping with patience -----------------------------------------------------------
 
 
 def _early_stopping_cases(hidden):
@@ -500,7 +511,7 @@ def _unpack_early(got, case):
 
 
 def fit_early_stopping(student, hidden=False):
-    """Exercise 4: ``fit_early_stopping(w0, X_train, y_train, X_val, y_val, lr, max_epochs, patience)
+    """Exercise 3: ``fit_early_stopping(w0, X_train, y_train, X_val, y_val, lr, max_epochs, patience)
     -> (best_w, best_epoch, history)`` with history of shape (epochs_run + 1, 2)."""
     cases = _early_stopping_cases(hidden)
     for case in cases:
@@ -552,7 +563,7 @@ def fit_early_stopping(student, hidden=False):
     print(f"\u2713 fit_early_stopping: all {len(cases)} cases pass")
 
 
-# -- exercise 5: bagging ---------------------------------------------------------------------------------
+# -- exercise 4: bagging ---------------------------------------------------------------------------------
 
 
 def _bagging_hint(got, case, seed):
@@ -576,7 +587,7 @@ def _bagging_hint(got, case, seed):
 
 
 def bagging_predict(student, hidden=False):
-    """Exercise 5: ``bagging_predict(fit_predict, X, y, X_test, n_models, rng) -> (len(X_test),)``."""
+    """Exercise 4: ``bagging_predict(fit_predict, X, y, X_test, n_models, rng) -> (len(X_test),)``."""
     X = np.linspace(-1, 1, 8)[:, None]
     y = np.array([0.1, 0.5, -0.2, 0.9, 1.1, 0.3, -0.4, 0.0])
     X_test = np.array([[-0.8], [0.05], [0.7]])
