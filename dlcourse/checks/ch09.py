@@ -342,10 +342,11 @@ def _lasso_hint(got, case):
         (dict(threshold_scale=1 / lr), "the threshold of each step is lr * lam (the step size times λ), not lam"),
         (dict(grad_scale=len(X)), "the gradient of (1/(2N)) ||X w - y||² is X.T @ (X w - y) / N: divide by N"),
         (dict(grad_scale=2.0), "the objective has 1/(2N), so its gradient is X.T @ (X w - y) / N, without a 2"),
+        (dict(threshold_scale=0.0), "no weight was shrunk: after each gradient step apply the soft threshold "
+                                    "sign(v) * max(|v| - lr * lam, 0) (a subgradient term lam * sign(w) does "
+                                    "nothing at w = 0 and never lands a weight on 0)"),
         (dict(hard=True), "that is hard thresholding (keep v or set 0); soft thresholding also shrinks what it "
                           "keeps: sign(v) * max(|v| - lr * lam, 0)"),
-        (dict(threshold_scale=0.0), "no weight was shrunk: after each gradient step apply the soft threshold "
-                                    "sign(v) * max(|v| - lr * lam, 0)"),
     ]
     for switches, hint in variants:
         if _close(got, _ista(X, y, lam, lr, n_steps, **switches), 1e-9, 1e-12):
@@ -368,7 +369,7 @@ def lasso_ista(student, hidden=False):
     X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, -1.0]])
     y = np.array([1.0, 0.1, 1.2, 2.1])
     cases = [
-        Case((X, y, 0.1, 0.3, 1), label="one step from w = 0"),
+        Case((X, y, 0.3, 0.3, 1), label="one step from w = 0: the second weight lands on 0"),
         Case((X, y, 0.1, 0.3, 25), label="25 steps"),
         Case((X, y, 0.0, 0.3, 40), label="lam = 0: gradient descent on the squared error"),
         Case((X, y, 5.0, 0.3, 10), label="a lam so large that every weight is 0"),
