@@ -14,13 +14,17 @@ The bias is not penalised (D has a 0 in its corner), as the notes advise.
     logistic        p = σ(X w + b),  σ(z) = 1 / (1 + e^−z)
                     L = −(1/N) Σ [y log p + (1 − y) log(1 − p)]
                     ∂L/∂w = (1/N) Xᵀ (p − y),   ∂L/∂b = (1/N) Σ (p − y)
+
+    lasso (L1)      w = argmin (1/(2N)) ||X w − y||² + α ||w||₁   (no bias; scikit-learn's
+                    ``Lasso(alpha=α, fit_intercept=False)``), by ISTA from w = 0:
+                    w ← S(w − η (1/N) Xᵀ(X w − y), η α),  S(v, t) = sign(v) max(|v| − t, 0)
 """
 
 import itertools
 
 import numpy as np
 
-__all__ = ["LinearRegression", "Ridge", "polynomial_features", "LogisticRegression", "sigmoid"]
+__all__ = ["LinearRegression", "Ridge", "polynomial_features", "LogisticRegression", "sigmoid", "lasso_ista"]
 
 
 def _as_float(a, who, name):
@@ -306,3 +310,28 @@ class LogisticRegression:
 
     def __repr__(self):
         return f"LogisticRegression(lr={self.lr}, epochs={self.epochs}, tol={self.tol})"
+
+
+def lasso_ista(X, y, alpha, lr=None, n_steps=1000, w0=None):
+    """LASSO by proximal gradient descent (ISTA), ``n_steps`` steps from ``w0`` (default 0).
+
+    Minimises (1/(2N)) ||X w − y||² + α ||w||₁ (no intercept), scikit-learn's Lasso objective.
+    ``lr`` defaults to 1 / L with L = ||X||₂² / N, the gradient's Lipschitz constant, for which
+    every step lowers the objective. Returns w, shape (d,).
+    """
+    X, y = _check_Xy(X, y, "lasso_ista")
+    if y.ndim != 1:
+        raise ValueError(f"lasso_ista: y must be 1-D (N,), got shape {y.shape}")
+    if alpha < 0:
+        raise ValueError(f"lasso_ista: alpha must be >= 0, got {alpha}")
+    n = len(X)
+    if lr is None:
+        lipschitz = np.linalg.norm(X, 2) ** 2 / n
+        lr = 1.0 / lipschitz if lipschitz > 0 else 1.0
+    if lr <= 0:
+        raise ValueError(f"lasso_ista: lr must be > 0, got {lr}")
+    w = np.zeros(X.shape[1]) if w0 is None else np.array(w0, dtype=np.float64)
+    for _ in range(int(n_steps)):
+        v = w - lr * (X.T @ (X @ w - y)) / n
+        w = np.sign(v) * np.maximum(np.abs(v) - lr * alpha, 0.0)
+    return w
