@@ -296,6 +296,16 @@ def test_dropout_in_evaluation_mode_too_fails():
     _forward_fails(student, "in evaluation mode return a copy of x")
 
 
+def test_dropout_calling_the_library_fails():
+    from dlcourse import functional as F
+
+    def student(x, p, rng, training=True):
+        y = F.dropout(x, p, training=training, rng=rng)  # the same draws as the spec's
+        return y, (y != 0) | (x == 0) if training else np.ones(x.shape, dtype=bool)
+
+    _forward_fails(student, "reference implementation")
+
+
 def test_dropout_backward_unscaled_loses_only_its_point(capsys):
     score = ch09.dropout(drop_forward, lambda grad, mask, p: grad * mask)
     assert score == 1

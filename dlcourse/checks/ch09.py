@@ -163,7 +163,8 @@ def _references():
     return (_ref_bias_variance, _ref_lasso_ista, _ref_dropout_forward, _ref_dropout_backward,
             _ref_fit_early_stopping, _ref_bagging_predict, _ista, _sklearn_lasso, linear_models.lasso_ista,
             *library_functions("dlcourse.bias_variance", "dlcourse.ensemble", "dlcourse.regularization",
-                               "dlcourse.augment", "dlcourse.nn.dropout", "dlcourse.train"))
+                               "dlcourse.augment", "dlcourse.nn.dropout", "dlcourse.functional.inverted_dropout",
+                               "dlcourse.train"))
 
 
 def _generator_shown(case, seed, position):
