@@ -25,7 +25,9 @@ Two implementations of one formula, and a shortcut:
   With stride 1 (every layer of the course's CNNs) the columns are built from
   the padded image read row after row (see "stride 1" below): each kernel tap
   is then one contiguous block, and im2col and col2im become kh*kw block copies
-  and additions. The batch is processed a few images at a time
+  and additions. With enough channels the input gradient puts the kernel's
+  columns into its matrix product (kw shifted copies of the output gradient)
+  and adds kh blocks instead of kh*kw. The batch is processed a few images at a time
   (``COLUMNS_BYTES``), so that the columns stay in the processor's cache
   between their copy and their matrix product; when the whole batch fits in
   one chunk (small images), the forward pass's columns are kept for the
@@ -514,12 +516,23 @@ def _forward_stride1(x, weight, bias, kernel, padding, dilation, out_hw):
     return y, cache
 
 
+# The input gradient by kernel rows makes a matrix product with C*kh rows; with
+# fewer than this many (e.g. 3 channels and a 3x3 kernel: 9), OpenBLAS runs it
+# slowly enough that the kh*kw block additions of col2im cost less (measured:
+# one thread, float32, the chapters' layers: 6-13% faster from 30 rows on, 8%
+# slower with 9 rows).
+KERNEL_ROWS_MIN = 16
+
+
 def _backward_stride1(grad_out, cache, input_grad):
     """conv2d_backward for stride 1, chunk by chunk (the columns are rebuilt, they are cheap,
     unless the forward pass kept them: a batch of one chunk):
 
-    dW_2d^T += columns @ G^T,  dcolumns = W_2d^T @ G,  with G the output gradient
-    on the H_out x Wp grid, zero on the thrown-away columns (they touched nothing).
+    dW_2d^T += columns @ G^T, with G the output gradient on the H_out x Wp grid,
+    zero on the thrown-away columns (they touched nothing). The input gradient:
+    dcolumns = W_2d^T @ G and their col2im (kh*kw block additions), or, with at
+    least ``KERNEL_ROWS_MIN`` rows (c, a), :func:`_input_grad_by_kernel_rows`
+    (kh block additions).
     """
     _, flat, saved_cols, x_shape, weight, has_bias, kernel, padding, dilation, out_hw = cache
     n, c, h, w = x_shape
@@ -528,25 +541,64 @@ def _backward_stride1(grad_out, cache, input_grad):
     grid = ho * wp
     g = _checked_grad(grad_out, (n, o, ho, wo), flat.dtype)
     offsets = _tap_offsets(kernel, dilation, wp)
-    w2d = weight.reshape(o, k)
     dw_t = np.zeros((k, o), dtype=flat.dtype)
     dflat = np.zeros(flat.shape, dtype=flat.dtype) if input_grad else None
     chunks = [slice(0, n)] if saved_cols is not None else _chunks(n, k * grid * flat.itemsize)
     most = chunks[0].stop - chunks[0].start
     buffer = np.empty(k * most * grid, dtype=flat.dtype) if saved_cols is None else None
-    g_grid = np.zeros((o, most, ho, wp), dtype=flat.dtype)
+    # G of a chunk, after `lead` zeros: the kernel columns' shifted copies of G read them
+    lead = (kernel[1] - 1) * dilation[1]
+    g_rows = np.zeros((o, lead + most * grid), dtype=flat.dtype)
+    by_kernel_rows = input_grad and c * kernel[0] >= KERNEL_ROWS_MIN
+    if by_kernel_rows:
+        # w_rows[(c, a), (b, o)] = weight[o, c, a, b]
+        w_rows = weight.transpose(1, 2, 3, 0).reshape(c * kernel[0], kernel[1] * o)
+        shifted = np.empty(kernel[1] * o * most * grid, dtype=flat.dtype)
     for part in chunks:
         images = part.stop - part.start
         cols = saved_cols if saved_cols is not None else _tap_columns(flat[part], offsets, grid, buffer)
-        g_part = g_grid[:, :images]
-        g_part[..., :wo] = g[part].transpose(1, 0, 2, 3)
-        g_2d = g_part.reshape(o, images * grid)     # a view but for a smaller last chunk
+        g_2d = g_rows[:, lead:lead + images * grid]             # (O, images*grid)
+        g_2d.reshape(o, images, ho, wp)[..., :wo] = g[part].transpose(1, 0, 2, 3)
         dw_t += cols @ g_2d.T
-        if input_grad:
-            _add_tap_columns(dflat[part], w2d.T @ g_2d, offsets, grid)
+        if by_kernel_rows:
+            _input_grad_by_kernel_rows(dflat[part], g_rows, lead, images * grid, w_rows, kernel, dilation,
+                                       wp, shifted)
+        elif input_grad:
+            _add_tap_columns(dflat[part], weight.reshape(o, k).T @ g_2d, offsets, grid)
     dx = None
     if input_grad:
         hp = h + 2 * padding[0]
         dx = _unpad(dflat[:, :, :hp * wp].reshape(n, c, hp, wp), padding)
     db = g.sum(axis=(0, 2, 3)) if has_bias else None
     return dx, np.ascontiguousarray(dw_t.T).reshape(weight.shape), db
+
+
+def _input_grad_by_kernel_rows(dflat, g_rows, lead, length, w_rows, kernel, dilation, row_length, out):
+    """Add the input gradient of a chunk of images into ``dflat`` (n, C, length of a flat image).
+
+    Tap (a, b) sends output position p's gradient to input position p + a*d_h*Wp + b*d_w:
+
+        dx[c, p + a*d_h*Wp + b*d_w] += sum_o w[o, c, a, b] G[o, p].
+
+    Done as col2im of W_2d^T @ G, that is kh*kw block additions into dx. Here the
+    kernel's columns b go into the matrix product instead: with the kw shifted
+    copies S[(b, o), q] = G[o, q - b*d_w] (block copies of G),
+
+        R = w_rows @ S,   R[(c, a), q] = sum_{b, o} w[o, c, a, b] G[o, q - b*d_w],
+
+    and dx[c, q + a*d_h*Wp] += R[(c, a), q]: kh block additions. Every q stays in its
+    image's grid (the thrown-away columns of each row, zero in G, are d_w*(kw - 1)
+    wide, as wide as the largest shift), and ``g_rows`` starts with ``lead`` zeros
+    for the first image's shifts.
+    """
+    (kh, kw), (dh, dw) = kernel, dilation
+    o = g_rows.shape[0]
+    s = out[: kw * o * length].reshape(kw, o, length)
+    for b in range(kw):
+        s[b] = g_rows[:, lead - b * dw:lead - b * dw + length]
+    n, c = dflat.shape[:2]
+    r = (w_rows @ s.reshape(kw * o, length)).reshape(c, kh, n, length // n)
+    by_channel = dflat.transpose(1, 0, 2)
+    for a in range(kh):
+        target = by_channel[:, :, a * dh * row_length:a * dh * row_length + length // n]
+        np.add(target, r[:, a], out=target)
