@@ -310,6 +310,7 @@ STRIDE_ONE = [
     (2, 3, 9, 7, 4, (3, 2), 1, (2, 0), (2, 3)),   # uneven kernel, padding and dilation
     (1, 2, 4, 4, 3, 3, 1, 1, 1),          # LeNet's 4x4 maps
     (3, 5, 8, 9, 6, (2, 3), 1, (0, 2), (3, 2)),   # wide kernel, dilated both ways, padding on one axis
+    (4, 4, 5, 6, 3, (1, 2), 1, (1, 3), 1),        # padding wider than the kernel: rows as long as W_out
 ]
 
 
