@@ -52,12 +52,20 @@ TORCH_DTYPES = {np.float32: torch.float32, np.float64: torch.float64}
 
 
 def blas_threads():
-    """Threads of the BLAS library NumPy is linked against (OpenBLAS or MKL)."""
-    for pool in threadpool_info():
-        if pool["user_api"] == "blas" and ("/numpy" in pool["filepath"] or "\\numpy" in pool["filepath"]):
-            return pool["num_threads"], f"{pool['internal_api']} {pool.get('version') or ''}".strip()
-    pool = next(p for p in threadpool_info() if p["user_api"] == "blas")
-    return pool["num_threads"], pool["internal_api"]
+    """Threads of the BLAS library NumPy is linked against (OpenBLAS or MKL), and its name.
+
+    For OpenBLAS the name includes the kernels it chose for this processor
+    (``architecture``): the matrix products, hence the convolutions, run at the
+    speed of those kernels (e.g. "Haswell" kernels use 256-bit AVX2 even on a
+    processor with AVX-512; ``OPENBLAS_CORETYPE`` set before NumPy is imported
+    overrides the choice).
+    """
+    pools = [p for p in threadpool_info() if p["user_api"] == "blas"]
+    pool = next((p for p in pools if "/numpy" in p["filepath"] or "\\numpy" in p["filepath"]), pools[0])
+    name = f"{pool['internal_api']} {pool.get('version') or ''}".strip()
+    if pool.get("architecture"):
+        name += f" ({pool['architecture']} kernels)"
+    return pool["num_threads"], name
 
 
 CLOCK = time.perf_counter

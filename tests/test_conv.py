@@ -309,18 +309,29 @@ STRIDE_ONE = [
     (5, 6, 14, 14, 16, 5, 1, 0, 1),       # LeNet-5's second layer, no padding
     (2, 3, 9, 7, 4, (3, 2), 1, (2, 0), (2, 3)),   # uneven kernel, padding and dilation
     (1, 2, 4, 4, 3, 3, 1, 1, 1),          # LeNet's 4x4 maps
+    (3, 5, 8, 9, 6, (2, 3), 1, (0, 2), (3, 2)),   # wide kernel, dilated both ways, padding on one axis
+    (4, 4, 5, 6, 3, (1, 2), 1, (1, 3), 1),        # padding wider than the kernel: rows as long as W_out
 ]
 
 
+@pytest.mark.parametrize("input_grad_path", ["col2im", "kernel-rows"])
+@pytest.mark.parametrize("columns_bytes", [1, 2**30], ids=["one-image-chunks", "one-chunk-kept-columns"])
 @pytest.mark.parametrize("dtype, tolerance", [(np.float64, 1e-10), (np.float32, 2e-4)])
 @pytest.mark.parametrize("case", STRIDE_ONE)
-def test_stride_one_path_matches_torch_in_both_dtypes(case, dtype, tolerance, monkeypatch):
+def test_stride_one_path_matches_torch_in_both_dtypes(case, dtype, tolerance, columns_bytes, input_grad_path,
+                                                      monkeypatch):
     import dlcourse.functional.conv as conv_module
 
-    monkeypatch.setattr(conv_module, "COLUMNS_BYTES", 1)     # one image per chunk: every chunk boundary
+    # 1 byte: one image per chunk, every chunk boundary, backward rebuilds the columns;
+    # 1 GB: the whole batch is one chunk, backward reuses the forward pass's columns
+    monkeypatch.setattr(conv_module, "COLUMNS_BYTES", columns_bytes)
+    # the input gradient by col2im of every tap, or by kernel rows, whatever the channel count
+    monkeypatch.setattr(conv_module, "KERNEL_ROWS_MIN", 10**9 if input_grad_path == "col2im" else 0)
     layer, ref, x = _layer_and_torch(case, dtype=dtype, seed=2)
     y = layer(x)
-    assert layer._saved()[0][0] == "rows"
+    cache = layer._saved()[0]
+    assert cache[0] == "rows"
+    assert (cache[2] is not None) == (columns_bytes > 1 or len(x) == 1)
     grad = np.random.default_rng(3).normal(size=y.shape).astype(dtype)
     dx = layer.backward(grad)
     xt = torch.tensor(x, requires_grad=True)
@@ -347,3 +358,38 @@ def test_stride_one_chunks_give_the_same_numbers_as_one_chunk(monkeypatch):
     for chunked, one in zip(F.conv2d_backward(g, cache), whole):
         np.testing.assert_allclose(chunked, one, rtol=0, atol=1e-12)
     np.testing.assert_allclose(y_one, F.conv2d_naive(x, w, b, padding=1), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", STRIDE_ONE)
+def test_input_gradient_by_kernel_rows_equals_col2im_of_every_tap(case, monkeypatch):
+    import dlcourse.functional.conv as conv_module
+
+    monkeypatch.setattr(conv_module, "COLUMNS_BYTES", 2 * 8 * 60 * 9 * 3)   # chunks of a few images
+    layer, _, x = _layer_and_torch(case, seed=6)
+    grad = np.random.default_rng(7).normal(size=layer(x).shape)
+    _, cache = F.conv2d_forward(x, layer.weight.data, layer.bias.data, layer.stride, layer.padding, layer.dilation)
+    monkeypatch.setattr(conv_module, "KERNEL_ROWS_MIN", 10**9)
+    by_taps = F.conv2d_backward(grad, cache)[0]
+    monkeypatch.setattr(conv_module, "KERNEL_ROWS_MIN", 0)
+    by_rows = F.conv2d_backward(grad, cache)[0]
+    np.testing.assert_allclose(by_rows, by_taps, rtol=1e-12, atol=1e-12 * np.abs(by_taps).max())
+    assert not np.shares_memory(by_rows, by_taps)
+
+
+def test_kept_columns_of_one_chunk_are_not_changed_by_a_later_forward_pass():
+    # the backward pass of the first batch must use the first batch's columns
+    rng = np.random.default_rng(5)
+    w, b = rng.normal(size=(3, 2, 3, 3)), rng.normal(size=3)
+    x_first, x_second = rng.normal(size=(2, 2, 5, 5)), rng.normal(size=(2, 2, 5, 5))
+    g = rng.normal(size=(2, 3, 5, 5))
+    _, first = F.conv2d_forward(x_first, w, b, padding=1)
+    expected = F.conv2d_backward(g, first)
+    assert first[2] is not None                       # one chunk: the columns are kept
+    _, second = F.conv2d_forward(x_second, w, b, padding=1)
+    for later, before in zip(F.conv2d_backward(g, first), expected):
+        np.testing.assert_array_equal(later, before)
+    reference = torch.tensor(x_first, requires_grad=True)
+    w_t = torch.tensor(w, requires_grad=True)
+    torch.nn.functional.conv2d(reference, w_t, torch.tensor(b), padding=1).backward(torch.tensor(g))
+    np.testing.assert_allclose(expected[0], reference.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(expected[1], w_t.grad.numpy(), rtol=1e-10, atol=1e-12)
