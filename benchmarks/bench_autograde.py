@@ -5,12 +5,13 @@ Releases the chapter (ch05 by default) in a temporary course, writes a class of
 submissions the way the sample class is made (the solution notebook's answers put into
 the release: honest work, partly finished work, broken work and untouched stubs), then
 grades the same set three times, each in a fresh copy of the course and from the command
-line (start-up included): ``nbgrader autograde``, ``dlcourse autograde`` (the local pool)
-and ``dlcourse autograde --cluster local:2``. Checks that every grade is identical and
+line (start-up included): ``nbgrader autograde``, ``dlcourse autograde`` (the local pool, at
+its default of twice the cores and at the cluster's number of workers) and ``dlcourse
+autograde --cluster local:2`` (a worker grades one submission at a time). Checks that every grade is identical and
 prints the times, their ratios and submissions per minute per core; then splits one
 submission's time into kernel start, the first code cell (the imports) and the rest.
 
-    python benchmarks/bench_autograde.py [--chapter ch05-backprop] [--students 60]
+    python benchmarks/bench_autograde.py [--chapter ch05-backprop] [--students 60] [--cluster-workers 2]
 """
 
 import argparse
@@ -85,6 +86,7 @@ def main():
     parser.add_argument("--chapter", default="ch05-backprop")
     parser.add_argument("--students", type=int, default=60)
     parser.add_argument("--workers", type=int, default=0, help="local pool (default: twice the cores)")
+    parser.add_argument("--cluster-workers", type=int, default=2, help="worker processes of the LocalCluster")
     args = parser.parse_args()
     chapter = args.chapter
     with tempfile.TemporaryDirectory() as tmp:
@@ -102,29 +104,32 @@ def main():
             folder = base / "autograde" / "submitted" / student / chapter
             folder.mkdir(parents=True)
             nbformat.write(nb, folder / f"{chapter}.ipynb")
-        runs = {name: Path(tmp) / name for name in ("plain", "pool", "cluster")}
+        runs = {name: Path(tmp) / name for name in ("plain", "pool", "pool_n", "cluster")}
         for folder in runs.values():
             shutil.copytree(base, folder)
         load = os.getloadavg()[0]
+        n = args.cluster_workers
         argv, env = nbgrader_command("autograde", chapter)
         ours = [sys.executable, "-m", "dlcourse", "autograde", chapter, "--quiet"]
         times = {"plain": _timed(argv, runs["plain"], env),
                  "pool": _timed([*ours, "--workers", str(args.workers)], runs["pool"]),
-                 "cluster": _timed([*ours, "--cluster", "local:2"], runs["cluster"])}
+                 "pool_n": _timed([*ours, "--workers", str(n)], runs["pool_n"]),
+                 "cluster": _timed([*ours, "--cluster", f"local:{n}"], runs["cluster"])}
         grades = {name: _grades(folder, chapter, students, grade_ids) for name, folder in runs.items()}
-        same = grades["plain"] == grades["pool"] == grades["cluster"]
+        same = all(g == grades["plain"] for g in grades.values())
         honest = base / "autograde" / "submitted" / "s000" / chapter / f"{chapter}.ipynb"
         kernel, imports, rest = _breakdown(honest, base / "course" / chapter)
     cores = os.cpu_count()
     print(f"{chapter}: {args.students} submissions, {cores} cores, load average {load:.1f} at the start")
     labels = {"plain": "nbgrader autograde (sequential)", "pool": "dlcourse autograde (local pool)",
-              "cluster": "dlcourse autograde --cluster local:2"}
+              "pool_n": f"dlcourse autograde --workers {n}", "cluster": f"dlcourse autograde --cluster local:{n}"}
     for name, seconds in times.items():
         rate = args.students / (seconds / 60) / cores
         print(f"{labels[name]:<38} {seconds:7.1f} s   {rate:6.1f} submissions/min/core")
     print(f"speed-up over nbgrader: local pool {times['plain'] / times['pool']:.2f}x, "
           f"cluster {times['plain'] / times['cluster']:.2f}x; cluster / local pool "
-          f"{times['cluster'] / times['pool']:.2f}   identical grades: {same}")
+          f"{times['cluster'] / times['pool']:.2f}, cluster / pool of {n} workers "
+          f"{times['cluster'] / times['pool_n']:.2f}   identical grades: {same}")
     print(f"one honest submission: kernel start {kernel:.2f} s, first code cell (imports) "
           f"{imports:.2f} s, the other cells {rest:.2f} s")
     return 0 if same else 1
