@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ pytest.importorskip("distributed", reason="the cluster extra: pip install 'dlcou
 
 from dlcourse.grading import toy  # noqa: E402
 from dlcourse.grading.cluster import ClusterError, parse_address  # noqa: E402
+from dlcourse.grading.pipeline import SCRATCH_PREFIX  # noqa: E402
 from dlcourse.grading.release import release  # noqa: E402
 from tests.course_tools import dlcourse_autograde, result_rows  # noqa: E402
 
@@ -51,34 +53,30 @@ def _sleepy(seconds):
     return {**toy.SOLUTIONS, "sigmoid": f"import time\ntime.sleep({seconds})\n" + toy.SOLUTIONS["sigmoid"]}
 
 
-def _grading_processes():
-    """``{pid: (student, parent pid)}`` of the grading processes running on this machine."""
+def _grading_tasks():
+    """``{task folder: (student, pid of the Dask worker running it)}`` of the tasks under way on
+    this machine: each task unpacks into a folder named after its worker's pid."""
     found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
+    for task in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*/task.json"):
         try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-            if not any(b"worker_main" in a for a in argv) or not argv[-2].endswith(b"task.json"):
-                continue
-            student = json.loads(Path(argv[-2].decode()).read_text())["student"]
-            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, KeyError, IndexError):
-            continue
-        found[int(entry.name)] = (student, parent)
+            student = json.loads(task.read_text())["student"]
+            worker = int(task.parent.name[len(SCRATCH_PREFIX):].split("-")[0])
+        except (OSError, ValueError, KeyError):
+            continue  # being written
+        found[task.parent.name] = (student, worker)
     return found
 
 
 def _kill_workers(plan, deadline):
-    """SIGKILL the Dask worker grading a student of ``plan`` each time a new grading process
-    of theirs appears, as many times as ``plan`` says; returns the kills per student."""
+    """SIGKILL the Dask worker grading a student of ``plan`` each time a new task of theirs
+    starts, as many times as ``plan`` says; returns the kills per student."""
     killed, seen = dict.fromkeys(plan, 0), set()
     while killed != plan and time.monotonic() < deadline:
-        for pid, (who, parent) in _grading_processes().items():
-            if killed.get(who, 0) < plan.get(who, 0) and pid not in seen:
-                seen.add(pid)
+        for task, (who, worker) in _grading_tasks().items():
+            if killed.get(who, 0) < plan.get(who, 0) and task not in seen:
+                seen.add(task)
                 time.sleep(1.0)  # the task is under way: its kernel is starting
-                os.kill(parent, signal.SIGKILL)
+                os.kill(worker, signal.SIGKILL)
                 killed[who] += 1
         time.sleep(0.1)
     return killed
@@ -169,3 +167,26 @@ def test_the_client_killed_mid_run_resumes_with_the_same_command(tmp_path):
     assert {s: before[s] for s in before} == {s: rows[s] for s in before}  # kept, not regraded
     assert {s: rows[s][1] for s in rows} == {f"s{i}": expected[i % 3] for i in range(6)}
     assert set(_submission_count(root, CH).values()) == {1}
+
+
+@pytest.mark.slow
+def test_a_running_cluster_of_daemonic_workers_grades_too(tmp_path):
+    """Workers started with Dask's defaults are daemonic and may not fork: they grade each
+    submission in a fresh interpreter, with the same grades."""
+    import distributed
+
+    root = _toy_class(tmp_path / "course", {"honest": toy.SOLUTIONS, "unfinished": {}})
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        assert all(client.run(_daemonic).values())
+        done = dlcourse_autograde(root, CH, "--cluster", cluster.scheduler_address)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = result_rows(root, CH)
+    assert rows["honest"][:2] == ("graded", FULL)
+    assert rows["unfinished"][:2] == ("graded", dict.fromkeys(FULL, 0.0))
+
+
+def _daemonic():
+    import multiprocessing
+
+    return multiprocessing.current_process().daemon

@@ -6,7 +6,8 @@ worker. The instructor's process prepares each submission, runs the answer key o
 puts its plans into every task, so a worker needs nothing of the course but its task:
 
     prepare (here)  -> task: the task's fields, its working copy as a tar, the hidden cases
-    run, judge      (a Dask worker: a fresh grading process, the kernel in the same sandbox)
+    run, judge      (a Dask worker: a grading process forked for the task, the kernel in the
+                     same sandbox)
     save (here)     <- the result record and the executed notebook, one transaction each
 
 ``ADDRESS`` is ``local:N`` (a ``LocalCluster`` of N worker processes on this machine),
@@ -23,11 +24,16 @@ merely waiting on the dying worker too, so each task logs an event when it start
 submission given up before it started twice is sent again. At most one submission per
 worker thread is sent at a time, so a task rarely waits on a worker. The client stopped
 mid-run loses only what was running: the same command grades what is left.
+
+Each worker forks its grading processes from a forkserver that imported the grading code
+once: a fresh interpreter per task would spend about 1.2 s of CPU on imports alone, as much
+as a small notebook's own cells. (The Dask worker itself runs threads, so it is not forked.)
 """
 
 import io
 import json
 import logging
+import multiprocessing
 import os
 import re
 import shutil
@@ -48,10 +54,6 @@ START_TOPIC = "dlcourse-grading-start"  # the event a task logs as it starts run
 MAX_SENDS = 4  # a submission sent again after being caught on dying workers, at most this often
 CONNECT_SECONDS = 30
 _TCP = re.compile(r"^(tcp|tls)://[^\s/:]+:\d{1,5}$")
-_WORKER_RUN = ("import json, sys\nfrom dlcourse.grading.worker import worker_main\n"
-               "worker_main(json.load(open(sys.argv[1])))")
-
-
 class ClusterError(ValueError):
     """A ``--cluster`` value that names no cluster; the message says what is accepted."""
 
@@ -116,6 +118,9 @@ class _Connection:
         try:
             if address.kind == "local":
                 # one task per worker at a time: a worker's death then concerns its task alone
+                # not daemonic, so that a worker (also one its nanny restarts) may fork
+                # its grading processes from a forkserver
+                dask.config.set({"distributed.worker.daemon": False})
                 with dask.config.set({"distributed.scheduler.allowed-failures": 1,
                                       "distributed.scheduler.worker-saturation": 1.0}):
                     self.cluster = distributed.LocalCluster(
@@ -172,11 +177,7 @@ def grade_task(fields, work_tar, hidden_source):
             fields["hidden_path"] = str(taskdir / "hidden_cases.py")
         fields["hide"] = sorted(set(fields["hide"]) | {tempfile.gettempdir(), os.path.expanduser("~")})
         (taskdir / "task.json").write_text(json.dumps(fields))
-        try:
-            subprocess.run([sys.executable, "-c", _WORKER_RUN, str(taskdir / "task.json")],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           timeout=fields["timeout"] + GRACE_SECONDS, check=False)
-        except subprocess.TimeoutExpired:
+        if not _run_grading(taskdir / "task.json", fields["timeout"] + GRACE_SECONDS):
             return {"result": None, "executed": None, "timed_out": True}
         answer = {"result": None, "executed": None, "timed_out": False}
         try:
@@ -187,6 +188,53 @@ def grade_task(fields, work_tar, hidden_source):
         return answer
     finally:
         shutil.rmtree(taskdir, ignore_errors=True)
+
+
+_FORKS = []
+_FRESH_RUN = ("import json, sys\nfrom dlcourse.grading.worker import worker_main\n"
+              "worker_main(json.load(open(sys.argv[1])))")
+
+
+def _run_grading(task_path, seconds):
+    """Run one task's grading process to its end; False when it had to be killed after
+    ``seconds``. A daemonic worker (Dask's default for ``dask worker``; a LocalCluster
+    started here is not) may have no multiprocessing children: it starts a fresh
+    interpreter instead, which imports the grading code anew."""
+    if multiprocessing.current_process().daemon:
+        try:
+            subprocess.run([sys.executable, "-c", _FRESH_RUN, str(task_path)], stdin=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=seconds, check=False)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    process = _forks().Process(target=_grade_in_fork, args=(str(task_path),))
+    process.start()
+    process.join(seconds)
+    if process.exitcode is None:
+        process.kill()
+        process.join()
+        return False
+    return True
+
+
+def _forks():
+    """This worker's forkserver context, the grading code preloaded in the server."""
+    if not _FORKS:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["dlcourse.grading.worker"])
+        _FORKS.append(context)
+    return _FORKS[0]
+
+
+def _grade_in_fork(task_path):
+    """The grading process of one task: no terminal streams, then the local pool's entry point."""
+    from dlcourse.grading.worker import worker_main
+
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    with open(task_path) as f:
+        worker_main(json.load(f))
 
 
 def _log_start(token):
