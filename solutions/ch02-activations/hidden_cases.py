@@ -27,7 +27,7 @@ def _elementwise(rng):
     return [
         Case((np.array([-745.0, -740.0, -710.0, -709.0, 709.0, 710.0, 745.0]),),
              label="both edges of the range of exp"),
-        Case((np.linspace(-30, 30, 24).reshape(2, 3, 4),), label="a 3-D array"),
+        Case((np.linspace(-30, 30, 24).reshape(2, 3, 4),), label="a 3-D stack of values from -30 to 30"),
         Case((np.array(1.5),), label="a 0-d array input"),
     ] + random_cases(rng, 2, random_activation_input, label="hidden random input") + random_cases(
         rng, 4, lambda r: (r.normal(scale=30.0, size=(4, 5)),), label="hidden wide random input")
