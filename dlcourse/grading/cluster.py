@@ -22,7 +22,9 @@ times is given up with the status "crashed". The scheduler gives up on a task af
 ``DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES=1`` for the same rule) and counts a task
 merely waiting on the dying worker too, so each task logs an event when it starts: a
 submission given up before it started twice is sent again. At most one submission per
-worker thread is sent at a time, so a task rarely waits on a worker. The client stopped
+worker thread is given to a worker at a time, so a task rarely waits on a worker; one more
+per worker thread waits at the scheduler, so that no worker idles while this process
+prepares and records submissions. The client stopped
 mid-run loses only what was running: the same command grades what is left.
 
 Each worker forks its grading processes from a forkserver that imported the grading code
@@ -269,7 +271,9 @@ class ClusterGrader(Grader):
             futures.add(future)
 
         try:
-            ahead = connection.workers
+            # one more task per worker waits at the scheduler (never on a worker: saturation 1),
+            # so a worker starts its next submission while this process records the last one
+            ahead = 2 * connection.workers
             while pending or slots:
                 while pending and len(slots) < ahead:
                     slot = self._prepare(pending.popleft(), gradebook, record)
