@@ -14,6 +14,8 @@ help at all (:func:`averaged_variance`).
 
 import numpy as np
 
+from dlcourse.resampling import bootstrap_indices
+
 __all__ = ["bootstrap_samples", "bagging_predict", "averaged_variance"]
 
 
@@ -23,7 +25,7 @@ def bootstrap_samples(n_samples, n_models, rng):
         raise TypeError(f"bootstrap_samples: rng must be a numpy.random.Generator, got {type(rng).__name__}")
     if n_samples < 1 or n_models < 1:
         raise ValueError(f"bootstrap_samples: n_samples and n_models must be positive, got {n_samples}, {n_models}")
-    return np.stack([rng.integers(0, n_samples, size=n_samples) for _ in range(n_models)])
+    return np.stack([in_bag for in_bag, _ in bootstrap_indices(n_samples, n_models, rng)])
 
 
 def bagging_predict(fit_predict, X, y, X_test, n_models, rng):

@@ -24,6 +24,8 @@ import itertools
 
 import numpy as np
 
+from dlcourse.regularization import soft_threshold
+
 __all__ = ["LinearRegression", "Ridge", "polynomial_features", "LogisticRegression", "sigmoid", "lasso_ista"]
 
 
@@ -332,6 +334,5 @@ def lasso_ista(X, y, alpha, lr=None, n_steps=1000, w0=None):
         raise ValueError(f"lasso_ista: lr must be > 0, got {lr}")
     w = np.zeros(X.shape[1]) if w0 is None else np.array(w0, dtype=np.float64)
     for _ in range(int(n_steps)):
-        v = w - lr * (X.T @ (X @ w - y)) / n
-        w = np.sign(v) * np.maximum(np.abs(v) - lr * alpha, 0.0)
+        w = soft_threshold(w - lr * (X.T @ (X @ w - y)) / n, lr * alpha)
     return w

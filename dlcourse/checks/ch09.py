@@ -110,18 +110,10 @@ def _sklearn_lasso_once(X, y, lam):
 
 
 def _ref_dropout_forward(x, p, rng, training=True):
-    from dlcourse.nn import Dropout
+    from dlcourse.functional.inverted_dropout import dropout_forward
 
-    x = np.asarray(x, dtype=np.float64)
-    layer = Dropout(p)
-    layer.rng = rng
-    layer.train(bool(training))
-    out = layer(x)
-    if not training or p == 0.0:
-        return out, np.ones(x.shape, dtype=bool)
-    if p == 1.0:
-        return out, np.zeros(x.shape, dtype=bool)
-    return out, layer._saved()[0] != 0
+    out, scale = dropout_forward(np.asarray(x, dtype=np.float64), p, bool(training), rng)
+    return out, (np.ones(out.shape, dtype=bool) if scale is None else scale != 0)
 
 
 def _ref_dropout_backward(grad, mask, p):

@@ -32,6 +32,7 @@ once: a fresh interpreter per task would spend about 1.2 s of CPU on imports alo
 as a small notebook's own cells. (The Dask worker itself runs threads, so it is not forked.)
 """
 
+import functools
 import io
 import json
 import logging
@@ -192,7 +193,6 @@ def grade_task(fields, work_tar, hidden_source):
         shutil.rmtree(taskdir, ignore_errors=True)
 
 
-_FORKS = []
 _FRESH_RUN = ("import json, sys\nfrom dlcourse.grading.worker import worker_main\n"
               "worker_main(json.load(open(sys.argv[1])))")
 
@@ -219,13 +219,12 @@ def _run_grading(task_path, seconds):
     return True
 
 
+@functools.cache
 def _forks():
     """This worker's forkserver context, the grading code preloaded in the server."""
-    if not _FORKS:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["dlcourse.grading.worker"])
-        _FORKS.append(context)
-    return _FORKS[0]
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["dlcourse.grading.worker"])
+    return context
 
 
 def _grade_in_fork(task_path):
